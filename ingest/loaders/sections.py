@@ -1,0 +1,67 @@
+"""Group text blocks under their heading path, the way Markdown, HTML and DOCX loaders need.
+
+Each of those formats is a stream of "heading" and "paragraph" events; the chunker wants one
+Section per heading block with `section="H1 > H2 > H3"`. Sharing the bookkeeping keeps the
+three loaders consistent (same path format, same handling of skipped levels).
+"""
+
+from __future__ import annotations
+
+import re
+
+from ingest.document import Section
+
+_SPACES = re.compile(r"[ \t\u00a0]+")
+# Invisible characters (zero-width space, word joiner, BOM, soft hyphen) split words for search.
+_INVISIBLE = re.compile("[\u200b\u2060\ufeff\u00ad]")
+
+
+def tidy(text: str) -> str:
+    """Collapse runs of spaces, strip every line and drop blank-line runs longer than one."""
+    text = _INVISIBLE.sub("", text)
+    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    out: list[str] = []
+    for line in lines:
+        if line or (out and out[-1]):
+            out.append(line)
+    return "\n".join(out).strip()
+
+
+class SectionBuilder:
+    """Collect blocks; `heading()` closes the current block group and moves the path."""
+
+    def __init__(self) -> None:
+        self._levels: dict[int, str] = {}
+        self._blocks: list[str] = []
+        self._sections: list[Section] = []
+
+    @property
+    def path(self) -> str:
+        """The current heading path, e.g. "Prices > Neodymium oxide"."""
+        return " > ".join(self._levels[level] for level in sorted(self._levels))
+
+    def heading(self, level: int, text: str) -> None:
+        """Start a new block group under `text` at `level` (1 = top), forgetting deeper levels."""
+        text = " ".join(text.split())
+        if not text:
+            return
+        self.flush()
+        self._levels = {k: v for k, v in self._levels.items() if k < level}
+        self._levels[level] = text
+
+    def add(self, text: str) -> None:
+        """Append one paragraph (ignored if blank)."""
+        text = text.strip()
+        if text:
+            self._blocks.append(text)
+
+    def flush(self) -> None:
+        """Turn the pending paragraphs into one Section."""
+        if self._blocks:
+            self._sections.append(Section(text="\n\n".join(self._blocks), section=self.path))
+            self._blocks = []
+
+    def finish(self) -> list[Section]:
+        """Flush and return all sections in document order."""
+        self.flush()
+        return self._sections

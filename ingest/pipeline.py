@@ -1,0 +1,317 @@
+"""Ingest: files -> loaded documents -> chunks -> vectors -> the index, incremental and crash-safe.
+
+One call, `ingest_paths`, serves the CLI, the UI's upload button and the eval harness. Each file is
+hashed first: an unchanged file costs a hash and nothing more; a changed one is re-chunked and its
+chunks replaced through `Index.replace_document` (vectors, then the manifest commit, then stale
+vector deletion), so a crash never leaves a document missing or doubled. A file that cannot be read
+gets a one-line reason in the report and the run moves on; nothing already indexed is touched.
+
+Exit codes (CLI): 0 all files fine (skipped unsupported types are fine), 1 some file failed,
+2 nothing could run (bad settings, unreachable Chroma).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from ingest.chunker import Chunker, embed_text
+from ingest.document import LoadError, LoadedDocument, UnsupportedFile
+from ingest.loaders import SUPPORTED_SUFFIXES, load_document
+from ingest.loaders.dates import date_to_int
+from ree.index import Chunk, DocumentRecord, Index, make_chunk_id, make_doc_id, open_index
+from ree.runtime import count_tokens, get_embedder
+from ree.settings import Settings, get_settings
+
+TEXT_SUFFIXES = {".txt", ".text", ".md", ".markdown", ".csv", ".html", ".htm"}
+_SKIP_DIRS = {".git", ".ree", ".venv", "__pycache__", "node_modules", ".ipynb_checkpoints"}
+
+
+@dataclass
+class FileOutcome:
+    source: str
+    status: str  # ingested | unchanged | failed | skipped | removed | would-ingest
+    reason: str = ""
+    chunks_added: int = 0
+    chunks_removed: int = 0
+    tokens: int = 0
+
+
+@dataclass
+class IngestReport:
+    """What one run did; `to_dict()` is the `--json` output."""
+
+    collection: str
+    dry_run: bool = False
+    files: list[FileOutcome] = field(default_factory=list)
+    chunks_added: int = 0
+    chunks_removed: int = 0
+    tokens: int = 0
+    seconds: float = 0.0
+    repaired: dict[str, int] = field(default_factory=dict)
+
+    def _count(self, *statuses: str) -> int:
+        return sum(1 for f in self.files if f.status in statuses)
+
+    @property
+    def failed(self) -> list[FileOutcome]:
+        return [f for f in self.files if f.status == "failed"]
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failed else 0
+
+    def to_dict(self) -> dict:
+        seen = [f for f in self.files if f.status != "removed"]
+        return {
+            "collection": self.collection,
+            "dry_run": self.dry_run,
+            "files_seen": len(seen),
+            "ingested": self._count("ingested", "would-ingest"),
+            "unchanged": self._count("unchanged"),
+            "skipped": [{"source": f.source, "reason": f.reason} for f in self.files
+                        if f.status == "skipped"],
+            "failed": [{"source": f.source, "reason": f.reason} for f in self.failed],
+            "removed": [f.source for f in self.files if f.status == "removed"],
+            "chunks_added": self.chunks_added,
+            "chunks_removed": self.chunks_removed,
+            "tokens": self.tokens,
+            "seconds": round(self.seconds, 3),
+            "chunks_per_second": round(self.chunks_added / self.seconds, 1) if self.seconds else 0.0,
+            "repaired": self.repaired,
+            "files": [asdict(f) for f in self.files],
+        }
+
+    def summary(self) -> str:
+        d = self.to_dict()
+        lines = [
+            f"{'[dry run] ' if self.dry_run else ''}collection '{self.collection}': "
+            f"{d['files_seen']} files seen, {d['ingested']} ingested, {d['unchanged']} unchanged, "
+            f"{len(d['skipped'])} skipped, {len(d['failed'])} failed, {len(d['removed'])} removed",
+            f"chunks +{self.chunks_added} -{self.chunks_removed}, {self.tokens} tokens, "
+            f"{self.seconds:.1f} s ({d['chunks_per_second']} chunks/s)",
+        ]
+        lines += [f"  failed  {f.source}: {f.reason}" for f in self.failed]
+        lines += [f"  skipped {s['source']}: {s['reason']}" for s in d["skipped"]]
+        lines += [f"  removed {s}" for s in d["removed"]]
+        return "\n".join(lines)
+
+
+def discover(paths: Iterable[Path]) -> Iterator[tuple[Path, Path]]:
+    """(file, root) pairs: folders are walked (hidden and tool folders skipped), files kept as is."""
+    for raw in paths:
+        path = Path(raw).expanduser()
+        if path.is_dir():
+            root = path.resolve()
+            for dirpath, dirnames, filenames in os.walk(root):
+                dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and not d.startswith("."))
+                for name in sorted(filenames):
+                    if not name.startswith("."):
+                        yield Path(dirpath) / name, root
+        else:
+            yield path.absolute(), path.absolute().parent
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while block := fh.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def build_chunks(doc: LoadedDocument, *, doc_id: str, source: str, settings: Settings,
+                 ingested_at: int) -> list[Chunk]:
+    """Chunk a loaded document and attach the metadata every chunk carries."""
+    chunker = Chunker(settings.chunk_tokens, settings.chunk_overlap, count_tokens)
+    published = doc.published or ""
+    base = {
+        "doc_id": doc_id,
+        "source": source,
+        "title": doc.title,
+        "doc_type": doc.doc_type,
+        "published": published,
+        "published_int": (date_to_int(published) or 0) if published else 0,
+        "url": doc.source_url or "",
+        "ingested_at": ingested_at,
+    }
+    out = []
+    for i, piece in enumerate(chunker.chunk(doc)):
+        meta = dict(base)
+        meta.update(
+            page=piece.page or 0,
+            section=piece.section,
+            chunk_index=i,
+            tokens=piece.tokens,
+            content_hash=hashlib.sha1(piece.text.encode()).hexdigest()[:16],
+        )
+        out.append(
+            Chunk(
+                id=make_chunk_id(doc_id, i, piece.text),
+                doc_id=doc_id,
+                text=piece.text,
+                embed_text=embed_text(doc.title, piece.section, piece.text),
+                metadata=meta,
+            )
+        )
+    return out
+
+
+class _Run:
+    """State of one ingest run (kept out of the public function to keep that one readable)."""
+
+    def __init__(self, index: Index, settings: Settings, dry_run: bool, progress: bool) -> None:
+        self.index = index
+        self.settings = settings
+        self.dry_run = dry_run
+        self.progress = progress
+        self.report = IngestReport(collection=index.name, dry_run=dry_run)
+        self.seen_hashes: dict[str, str] = {}
+        self._embedder = None
+        self.chunk_bar = tqdm(desc="chunks", unit="chunk", disable=not progress, position=1,
+                              leave=False)
+
+    @property
+    def embedder(self):  # noqa: ANN201 (lazy: an unchanged corpus never loads the model)
+        if self._embedder is None:
+            self._embedder = get_embedder()
+        return self._embedder
+
+    def reembed_missing(self) -> None:
+        missing = self.index.missing_vector_ids()
+        if not missing or self.dry_run:
+            return
+        chunks = list(self.index.docstore.get_chunks(missing).values())
+        vectors = self.embedder.embed([c.embed_text for c in chunks])
+        self.index.vectors.upsert(chunks, vectors)
+        self.report.repaired["vectors_restored"] = len(chunks)
+
+    def one_file(self, path: Path, root: Path) -> FileOutcome:
+        source = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
+        abs_path = str(path.resolve()) if path.exists() else str(path)
+        if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+            return FileOutcome(source, "skipped", f"unsupported file type '{path.suffix or path.name}'")
+        try:
+            stat = path.stat()
+            if not path.is_file():
+                return FileOutcome(source, "failed", "not a regular file")
+            limit_mb = self.settings.max_text_mb if path.suffix.lower() in TEXT_SUFFIXES \
+                else self.settings.max_file_mb
+            if stat.st_size > limit_mb * 1024 * 1024:
+                setting = "REE_MAX_TEXT_MB" if path.suffix.lower() in TEXT_SUFFIXES else "REE_MAX_FILE_MB"
+                return FileOutcome(source, "failed", f"file too large ({stat.st_size / 2**20:.1f} MB "
+                                   f"> {setting}={limit_mb})")
+            file_hash = file_sha256(path)
+        except FileNotFoundError:
+            return FileOutcome(source, "failed", "file disappeared during the run")
+        except PermissionError:
+            return FileOutcome(source, "failed", "permission denied")
+        except OSError as exc:
+            return FileOutcome(source, "failed", f"cannot read file ({exc.strerror or exc})")
+
+        doc_id = make_doc_id(abs_path)
+        known = self.index.docstore.document(doc_id)
+        if known and known.file_hash == file_hash:
+            if not self.dry_run and (known.source != source or known.mtime != stat.st_mtime):
+                self.index.docstore.touch_document(doc_id, path=abs_path, source=source,
+                                                   mtime=stat.st_mtime)
+            return FileOutcome(source, "unchanged")
+        twin = self.seen_hashes.get(file_hash) or next(
+            (d.source for d in self.index.docstore.find_by_hash(file_hash)
+             if d.doc_id != doc_id and Path(d.path).exists()), None)
+        if twin:
+            return FileOutcome(source, "skipped", f"same content as {twin} (already indexed)")
+        self.seen_hashes[file_hash] = source
+
+        try:
+            doc = load_document(path)
+        except UnsupportedFile as exc:
+            return FileOutcome(source, "skipped", str(exc))
+        except LoadError as exc:
+            return FileOutcome(source, "failed", str(exc))
+        except FileNotFoundError:
+            return FileOutcome(source, "failed", "file disappeared during the run")
+        except Exception as exc:  # a loader bug must not end the run
+            return FileOutcome(source, "failed", f"could not parse ({type(exc).__name__}: {exc})")
+
+        now = int(time.time())
+        chunks = build_chunks(doc, doc_id=doc_id, source=source, settings=self.settings,
+                              ingested_at=now)
+        if not chunks:
+            return FileOutcome(source, "failed", "no text to index after cleaning")
+        tokens = sum(int(c.metadata["tokens"]) for c in chunks)
+        if self.dry_run:
+            return FileOutcome(source, "would-ingest", chunks_added=len(chunks), tokens=tokens)
+        existing = set(self.index.docstore.chunk_ids_of(doc_id))
+        fresh = [c for c in chunks if c.id not in existing]
+        vectors = np.zeros((len(chunks), 384), dtype=np.float32)
+        if fresh:
+            emb = self.embedder.embed([c.embed_text for c in fresh])
+            pos = {c.id: i for i, c in enumerate(chunks)}
+            for c, v in zip(fresh, emb):
+                vectors[pos[c.id]] = v
+            self.chunk_bar.update(len(fresh))
+        record = DocumentRecord(
+            doc_id=doc_id, path=abs_path, source=source, file_hash=file_hash, size=stat.st_size,
+            mtime=stat.st_mtime, title=doc.title, doc_type=doc.doc_type,
+            published=doc.published or "", published_int=int(chunks[0].metadata["published_int"]),
+            url=doc.source_url or "", n_chunks=len(chunks), tokens=tokens, ingested_at=now,
+        )
+        added, removed = self.index.replace_document(record, chunks, vectors)
+        return FileOutcome(source, "ingested", chunks_added=added, chunks_removed=removed,
+                           tokens=tokens)
+
+    def prune(self) -> None:
+        gone = [d for d in self.index.documents() if not Path(d.path).exists()]
+        for doc in gone:
+            removed = 0 if self.dry_run else self.index.remove_documents([doc.doc_id])
+            self.report.files.append(FileOutcome(doc.source, "removed", chunks_removed=removed
+                                                 or doc.n_chunks))
+            self.report.chunks_removed += removed
+
+
+def ingest_paths(
+    paths: Iterable[str | Path],
+    *,
+    collection: str | None = None,
+    prune: bool = False,
+    dry_run: bool = False,
+    progress: bool = True,
+    settings: Settings | None = None,
+    index: Index | None = None,
+) -> IngestReport:
+    """Ingest files and folders into a collection; see the module docstring for the guarantees."""
+    settings = settings or get_settings()
+    start = time.perf_counter()
+    index = index or open_index(collection, settings)
+    run = _Run(index, settings, dry_run, progress)
+    if not dry_run:
+        run.report.repaired = index.repair()
+        run.reembed_missing()
+    files = list(discover(Path(p) for p in paths))
+    bar = tqdm(files, desc="files", unit="file", disable=not progress, position=0)
+    for path, root in bar:
+        if not path.exists() and root == path.parent and not path.parent.exists():
+            outcome = FileOutcome(path.name, "failed", "path not found")
+        else:
+            outcome = run.one_file(path, root)
+        run.report.files.append(outcome)
+        run.report.chunks_added += outcome.chunks_added if outcome.status == "ingested" else 0
+        run.report.chunks_removed += outcome.chunks_removed
+        run.report.tokens += outcome.tokens
+        bar.set_postfix(ok=run.report._count("ingested", "unchanged", "would-ingest"),
+                        failed=len(run.report.failed))
+    if prune:
+        run.prune()
+    if not dry_run:
+        index.finalize()
+    run.chunk_bar.close()
+    run.report.seconds = time.perf_counter() - start
+    return run.report

@@ -1,0 +1,274 @@
+"""Split an LLM answer into checkable claims without losing its Markdown shape.
+
+The verifier must judge each factual sentence or bullet on its own, drop or mark some, re-point
+their citations, and then hand back Markdown that still looks like the original answer. This module
+owns that round trip: `parse` turns text into blocks (headings, blank lines, bullets, paragraphs)
+whose bullets and paragraphs hold `Claim`s with canonical integer citations, and `render` turns the
+blocks back into text.
+
+Citation markers: the small model writes "[2]", "[1, 3]", "[1][3]", "[1-3]", "【2】", "[S2]",
+"[Source 2]" and "(Source 2)". All of them parse to sorted-by-appearance integers, and all render
+back in one canonical style: markers go right before the sentence-ending punctuation, as
+"China refines about 90% of the supply [1][3]." (a bullet without final punctuation ends with the
+markers). Markers anywhere inside a sentence ("According to [2], ...") are hoisted to its end.
+
+Deliberately not handled: tables, code fences and nested structure are treated as plain paragraph
+text (they are not part of the answer formats we ask for, and being strict about them is safe);
+hard-wrapped paragraphs are re-joined onto a single line when rendered.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Literal
+
+_LABEL = r"(?:Sources?|Src|Source\s+No\.?|S|Doc(?:ument)?|Passage|Ref)"
+_REF = rf"(?:{_LABEL}\s*)?\d{{1,3}}"
+_REFS = rf"{_REF}(?:\s*(?:[-–—,;&]|and)\s*{_REF})*"
+
+#: Any citation marker the small model produces. Shared with `rag.numbers`, which blanks these out
+#: so that "[3]" is never read as a quantity.
+MARKER_RE = re.compile(
+    rf"\[\s*{_REFS}\s*\]"  # [2] [1, 3] [1-3] [S2] [Source 2]
+    rf"|【\s*{_REFS}\s*】"  # full-width brackets
+    rf"|\(\s*{_LABEL}\s*{_REFS}\s*\)",  # (Source 2) - a bare "(2)" is not a marker
+    re.IGNORECASE,
+)
+_LEAD_IN_RE = re.compile(
+    r",?\s*\b(?:according to|as (?:noted|stated|reported|shown) (?:in|by)|per|see)\s*(?:"
+    + MARKER_RE.pattern
+    + r")(?:\s*(?:"
+    + MARKER_RE.pattern
+    + r"))*\s*,?",
+    re.IGNORECASE,
+)
+_MAX_RANGE = 20  # "[1-300]" is not a citation range anybody means; cap expansion
+
+_HEADING_RE = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
+_BOLD_LINE_RE = re.compile(r"^\s*\*\*[^*\n]+\*\*\s*:?\s*$")  # "**What drives prices?**" alone
+_BULLET_RE = re.compile(r"^(\s*)([-*+•]|\d{1,2}[.)])\s+(.*)$")
+# "Supply: ", "**Supply:** ", "**Supply**: " - short and digit-free, so that a sentence such as
+# "China holds 70% of mining: ..." is never mistaken for a label and its figure left unchecked.
+_LABEL_RE = re.compile(
+    r"^(?:\*\*|__)?[^:\[\]\n\d*_]{1,40}?(?::(?:\*\*|__)|(?:\*\*|__)?:)\s+(?=\S)"
+)
+_LABEL_MAX_WORDS = 6
+_END_RE = re.compile(r"[.!?…]+$")
+
+# Words after which a period does not end a sentence (compared lowercased, without the period).
+_ABBREVIATIONS = frozenset(
+    """u.s u.k u.n e.u e.g i.e a.k.a etc vs v dr mr mrs ms prof st inc ltd co corp plc dept est
+    approx fig figs no nos vol jan feb mar apr jun jul aug sep sept oct nov dec al p.a
+    """.split()
+)
+_BOUNDARY_RE = re.compile(
+    r"[.!?…]+[\"'”’)\]]*"  # final punctuation and closing quotes/brackets
+    r"(?P<markers>(?:\s*(?i:" + MARKER_RE.pattern + r"))*)"  # markers written after the period
+    r"(?=\s+[\"'“‘(\[*_A-Z0-9]|\s*$)"  # next sentence starts upper-case, or text ends
+)
+
+
+@dataclass
+class Claim:
+    """One sentence (or one bullet's sentence) with its citations pulled out."""
+
+    text: str  # without markers and without the final punctuation
+    citations: list[int] = field(default_factory=list)
+    end: str = ""  # ".", "!", "?" or "" as written
+
+    def render(self, citations: list[int] | None = None, suffix: str = "") -> str:
+        """Text with canonical markers before the final punctuation: 'x [1][3].'"""
+        cites = self.citations if citations is None else citations
+        markers = "".join(f"[{n}]" for n in cites)
+        body = self.text
+        for extra in (markers, suffix.strip()):
+            if extra:
+                body = f"{body} {extra}" if body else extra
+        return body + self.end
+
+
+BlockKind = Literal["heading", "blank", "bullet", "paragraph"]
+
+
+@dataclass
+class Block:
+    """A line-level unit of the answer. Only bullets and paragraphs carry claims."""
+
+    kind: BlockKind
+    raw: str = ""  # headings: the line as rendered (markers stripped); blank: ""
+    level: int = 0  # heading level (1-6; 7 for a bold-only line used as a heading)
+    prefix: str = ""  # bullets: indentation plus marker, e.g. "- " or "  1. "
+    label: str = ""  # bullets: "Supply: " or "**Supply:** " as written, else ""
+    claims: list[Claim] = field(default_factory=list)
+
+    def render(self) -> str:
+        if self.kind in ("heading", "blank"):
+            return self.raw
+        body = " ".join(c.render() for c in self.claims)
+        return f"{self.prefix}{self.label}{body}"
+
+
+def parse_markers(text: str) -> list[int]:
+    """All citation numbers referenced by markers in `text`, in order of first appearance."""
+    seen: list[int] = []
+    for match in MARKER_RE.finditer(text):
+        for n in _marker_numbers(match.group(0)):
+            if n not in seen:
+                seen.append(n)
+    return seen
+
+
+def _marker_numbers(marker: str) -> list[int]:
+    numbers: list[int] = []
+    # "1-3" style ranges first, then single numbers
+    for part in re.split(r"\s*(?:[,;&]|\band\b)\s*", marker[1:-1], flags=re.IGNORECASE):
+        ints = [int(x) for x in re.findall(r"\d+", part)]
+        if len(ints) == 2 and re.search(r"\d\s*[-–—]\s*\D*\d", part) and 0 < ints[1] - ints[0]:
+            if ints[1] - ints[0] < _MAX_RANGE:
+                numbers.extend(range(ints[0], ints[1] + 1))
+            else:
+                numbers.extend(ints)
+        else:
+            numbers.extend(ints)
+    return numbers
+
+
+def strip_markers(text: str) -> str:
+    """`text` without any citation markers, with the whitespace around them tidied.
+
+    A marker used as a noun phrase ("According to [2], prices rose") goes with its lead-in words.
+    """
+    out = _LEAD_IN_RE.sub(" ", text)
+    if out != text and out.strip()[:1].islower() and not text.strip()[:1].islower():
+        out = out.strip()
+        out = out[0].upper() + out[1:]
+    out = MARKER_RE.sub(" ", out)
+    out = re.sub(r"\(\s*\)", " ", out)  # "(see [2])" leaves empty brackets
+    out = re.sub(r"[ \t]+", " ", out)
+    out = re.sub(r" +([.,;:!?…)])", r"\1", out)
+    return out.strip()
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split a paragraph into sentences; markers after a period stay with the sentence before.
+
+    A boundary is [.!?] (plus closing quotes or brackets and any markers) followed by whitespace
+    and an upper-case letter, digit, quote, bracket or emphasis. Periods in decimals ("1.5"),
+    known abbreviations ("U.S.", "e.g.", "Dr.") and single initials ("J. Smith") do not end
+    sentences; "No." only counts as an abbreviation before a digit ("No. 3"). Markers right after
+    the period ("... the U.S. [2] Next") always end the sentence.
+    """
+    text = text.strip()
+    if not text:
+        return []
+    sentences: list[str] = []
+    start = 0
+    for m in _BOUNDARY_RE.finditer(text):
+        if not m.group("markers") and not _ends_sentence(text, m.start(), m.end()):
+            continue
+        piece = text[start : m.end()].strip()
+        if piece:
+            sentences.append(piece)
+        start = m.end()
+    tail = text[start:].strip()
+    if tail:
+        if sentences and MARKER_RE.fullmatch(tail):
+            sentences[-1] += " " + tail
+        else:
+            sentences.append(tail)
+    return sentences
+
+
+def _ends_sentence(text: str, punct_at: int, end: int) -> bool:
+    if text[punct_at] != ".":
+        return True
+    written = re.search(r"(\S*)$", text[:punct_at]).group(1).lstrip("(\"'“")
+    word = written.lower()
+    if not word:
+        return True
+    if word in ("no", "nos"):
+        return not text[end:].lstrip()[:1].isdigit()
+    if word in _ABBREVIATIONS:
+        return False
+    # an initial like "J." (upper-case only: "390,000 t." ends a sentence) or an unlisted "U.S"
+    return not (re.fullmatch(r"[A-Z]", written) or re.fullmatch(r"(?:[a-z]\.)+[a-z]", word))
+
+
+def parse_claim(sentence: str) -> Claim:
+    """One sentence -> Claim: citations pulled out, markers removed, final punctuation split off."""
+    citations = parse_markers(sentence)
+    text = strip_markers(sentence)
+    end_match = _END_RE.search(text)
+    end = end_match.group(0) if end_match else ""
+    if end:
+        text = text[: -len(end)].rstrip()
+    return Claim(text=text, citations=citations, end=end)
+
+
+def parse(text: str) -> list[Block]:
+    """Markdown answer -> blocks. Paragraph lines (and bullet continuation lines) are joined."""
+    blocks: list[Block] = []
+    paragraph: list[str] = []
+
+    def flush() -> None:
+        if paragraph:
+            body = " ".join(s.strip() for s in paragraph)
+            blocks.append(Block("paragraph", claims=_claims(body)))
+            paragraph.clear()
+
+    for line in text.replace("\r\n", "\n").split("\n"):
+        heading = _HEADING_RE.match(line)
+        bullet = _BULLET_RE.match(line)
+        if not line.strip():
+            flush()
+            blocks.append(Block("blank"))
+        elif heading:
+            flush()
+            title = strip_markers(heading.group(2))
+            blocks.append(Block("heading", raw=f"{heading.group(1)} {title}", level=len(heading.group(1))))
+        elif _BOLD_LINE_RE.match(line):
+            flush()
+            blocks.append(Block("heading", raw=strip_markers(line), level=7))
+        elif bullet:
+            flush()
+            indent, mark, body = bullet.groups()
+            label_match = _LABEL_RE.match(body)
+            label = label_match.group(0) if label_match else ""
+            if len(label.split()) > _LABEL_MAX_WORDS:
+                label = ""
+            blocks.append(
+                Block("bullet", prefix=f"{indent}{mark} ", label=label, claims=_claims(body[len(label) :]))
+            )
+        elif blocks and blocks[-1].kind == "bullet" and line[:1].isspace() and not paragraph:
+            previous = blocks[-1]  # indented continuation of the bullet above
+            joined = " ".join(c.render() for c in previous.claims) + " " + line.strip()
+            previous.claims = _claims(joined)
+        else:
+            paragraph.append(line)
+    flush()
+    return blocks
+
+
+def _claims(body: str) -> list[Claim]:
+    return [parse_claim(s) for s in split_sentences(body)]
+
+
+def render(blocks: list[Block]) -> str:
+    """Blocks -> Markdown, with runs of blank lines collapsed and none at the ends."""
+    lines: list[str] = []
+    for block in blocks:
+        if block.kind == "blank" and (not lines or lines[-1] == ""):
+            continue
+        lines.append(block.render())
+    while lines and lines[-1] == "":
+        lines.pop()
+    return "\n".join(lines)
+
+
+def iter_claims(blocks: list[Block]) -> Iterator[tuple[Block, Claim]]:
+    """Every (block, claim) pair in reading order."""
+    for block in blocks:
+        for claim in block.claims:
+            yield block, claim

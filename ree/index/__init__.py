@@ -1,0 +1,115 @@
+"""The index: Chroma vectors + a SQLite manifest/chunk table + a BM25 index, as one object.
+
+Ingest writes through `Index`; retrieval reads through it. Write order is what keeps the three in
+step (see `docstore`): vectors first, then the manifest commit, then stale-vector deletion.
+`repair()` removes whatever a crash left between those steps.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from pathlib import Path
+
+from ree.index.docstore import DocStore, DocumentRecord
+from ree.index.keyword import KeywordIndex, tokenize
+from ree.index.records import Chunk, make_chunk_id, make_doc_id
+from ree.index.vectors import VectorStore, VectorStoreError, open_client
+from ree.settings import Settings, get_settings
+
+__all__ = [
+    "Chunk",
+    "DocStore",
+    "DocumentRecord",
+    "Index",
+    "KeywordIndex",
+    "VectorStoreError",
+    "make_chunk_id",
+    "make_doc_id",
+    "open_index",
+    "tokenize",
+]
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,61}[A-Za-z0-9]$")
+
+
+def check_collection_name(name: str) -> str:
+    if not _NAME.match(name) or ".." in name:
+        raise ValueError(
+            f"invalid collection name {name!r}: use 3-63 letters, digits, '.', '_' or '-', "
+            "starting and ending with a letter or digit"
+        )
+    return name
+
+
+class Index:
+    """One named collection: vectors in Chroma, manifest and text in SQLite, BM25 beside them."""
+
+    def __init__(self, settings: Settings, collection: str) -> None:
+        self.settings = settings
+        self.name = check_collection_name(collection)
+        folder: Path = settings.index_dir
+        folder.mkdir(parents=True, exist_ok=True)
+        self.docstore = DocStore(folder / f"{self.name}.sqlite")
+        self.keyword = KeywordIndex(self.docstore, folder / f"{self.name}.bm25")
+        self.vectors = VectorStore(open_client(settings), self.name)
+
+    def close(self) -> None:
+        self.docstore.close()
+
+    # --- writes ----------------------------------------------------------------------------
+    def replace_document(self, doc: DocumentRecord, chunks: list[Chunk], vectors) -> tuple[int, int]:
+        """Make `chunks` the document's content. Returns (chunks added, chunks removed)."""
+        before = {c for c in self.docstore.chunk_ids_of(doc.doc_id)}
+        fresh = [i for i, c in enumerate(chunks) if c.id not in before]
+        if fresh:
+            self.vectors.upsert([chunks[i] for i in fresh], vectors[fresh])
+        stale = self.docstore.commit_document(doc, chunks)
+        if stale:
+            self.vectors.delete(stale)
+        return len(fresh), len(stale)
+
+    def remove_documents(self, doc_ids: list[str]) -> int:
+        removed = self.docstore.remove_documents(doc_ids)
+        if removed:
+            self.vectors.delete(removed)
+        return len(removed)
+
+    def repair(self) -> dict[str, int]:
+        """Delete vectors the manifest does not know (left by a crash); report what is missing."""
+        live = self.docstore.chunk_ids()
+        stored = self.vectors.all_ids()
+        orphans = sorted(stored - live)
+        if orphans:
+            self.vectors.delete(orphans)
+        missing = sorted(live - stored)
+        return {"orphans_removed": len(orphans), "missing_vectors": len(missing)}
+
+    def missing_vector_ids(self) -> list[str]:
+        return sorted(self.docstore.chunk_ids() - self.vectors.all_ids())
+
+    def finalize(self) -> None:
+        """Bring the BM25 index up to date now, so the first query does not pay for it."""
+        self.keyword.refresh()
+
+    # --- reads -----------------------------------------------------------------------------
+    def documents(self) -> list[DocumentRecord]:
+        return self.docstore.documents()
+
+    def count(self) -> int:
+        return self.docstore.count_chunks()
+
+
+_OPEN: dict[tuple[str, str, str], Index] = {}
+_OPEN_LOCK = threading.Lock()
+
+
+def open_index(collection: str | None = None, settings: Settings | None = None) -> Index:
+    """The process-wide `Index` for a collection (opening Chroma and SQLite once per process)."""
+    settings = settings or get_settings()
+    name = collection or settings.collection
+    key = (str(settings.home), settings.chroma_url, name)
+    with _OPEN_LOCK:
+        if key not in _OPEN:
+            _OPEN[key] = Index(settings, name)
+        return _OPEN[key]

@@ -1,0 +1,145 @@
+"""BM25 keyword search over the live chunks, kept in step with the manifest by its generation.
+
+Names, numbers and dates ("Lynas", "Section 232", "390,000 t", "2035") are where dense embeddings
+blur, so retrieval always runs this beside Chroma. The index is a pure function of the chunk table:
+it is saved with the docstore generation it was built from and rebuilt whenever that differs, so it
+can never keep a deleted chunk or miss an added one.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import threading
+from pathlib import Path
+
+import bm25s
+import numpy as np
+
+from ree.index.docstore import DocStore
+
+_STOPWORDS = frozenset(
+    """a an and are as at be been but by can could did do does for from had has have how i if in
+    into is it its itself may more most no not of on or our over per shall should so such than that
+    the their them then there these they this those through to under up was we were what when where
+    which while who whom why will with would you your about after also any between both each other
+    only same some very via""".split()
+)
+_TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+(?:['’][^\W\d_]+)?", re.UNICODE)
+
+
+def tokenize(text: str) -> list[str]:
+    """Lowercase words and numbers; "390,000" and "390000" become the same token."""
+    out: list[str] = []
+    for tok in _TOKEN.findall(text.lower()):
+        if tok[0].isdigit():
+            tok = tok.replace(",", "")
+            if tok.endswith(".0"):
+                tok = tok[:-2]
+        else:
+            tok = tok.replace("’", "'").split("'")[0]
+            if tok in _STOPWORDS or len(tok) < 2:
+                continue
+            if len(tok) > 4 and tok.endswith("ies"):
+                tok = tok[:-3] + "y"
+            elif len(tok) > 3 and tok.endswith("s") and not tok.endswith("ss"):
+                tok = tok[:-1]
+        out.append(tok)
+    return out
+
+
+class KeywordIndex:
+    """bm25s over (chunk id, embed_text) pairs; `search` returns (id, score) best first."""
+
+    def __init__(self, docstore: DocStore, folder: Path) -> None:
+        self.docstore = docstore
+        self.folder = folder
+        self._lock = threading.Lock()
+        self._generation = -1
+        self._ids: list[str] = []
+        self._index: bm25s.BM25 | None = None
+        self._meta: list[dict] = []
+
+    def _build(self, generation: int) -> None:
+        chunks = list(self.docstore.iter_chunks())
+        self._ids = [c.id for c in chunks]
+        self._meta = [
+            {
+                "doc_id": c.doc_id,
+                "source": c.metadata.get("source", ""),
+                "doc_type": c.metadata.get("doc_type", ""),
+                "published_int": int(c.metadata.get("published_int", 0) or 0),
+            }
+            for c in chunks
+        ]
+        if chunks:
+            index = bm25s.BM25()
+            index.index([tokenize(c.embed_text) or ["__empty__"] for c in chunks], show_progress=False)
+            self._index = index
+        else:
+            self._index = None
+        self._generation = generation
+        self._save()
+
+    def _save(self) -> None:
+        tmp = self.folder.with_name(self.folder.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        if self._index is not None:
+            self._index.save(str(tmp), show_progress=False)
+        (tmp / "ree.json").write_text(
+            json.dumps({"generation": self._generation, "ids": self._ids, "meta": self._meta})
+        )
+        old = self.folder.with_name(self.folder.name + ".old")
+        shutil.rmtree(old, ignore_errors=True)
+        if self.folder.exists():
+            self.folder.rename(old)
+        tmp.rename(self.folder)
+        shutil.rmtree(old, ignore_errors=True)
+
+    def _load(self) -> bool:
+        info = self.folder / "ree.json"
+        if not info.exists():
+            return False
+        data = json.loads(info.read_text())
+        self._ids, self._meta, self._generation = data["ids"], data["meta"], data["generation"]
+        self._index = (
+            bm25s.BM25.load(str(self.folder), mmap=False, show_progress=False) if self._ids else None
+        )
+        return True
+
+    def refresh(self) -> None:
+        """Make the in-memory index match the docstore (load from disk, or rebuild)."""
+        generation = self.docstore.generation
+        with self._lock:
+            if generation == self._generation:
+                return
+            try:
+                if self._load() and self._generation == generation:
+                    return
+            except Exception:  # a damaged cache is rebuilt, never trusted
+                pass
+            self._build(generation)
+
+    @property
+    def ids(self) -> list[str]:
+        self.refresh()
+        return self._ids
+
+    def mask(self, keep: "callable[[dict], bool]") -> np.ndarray:  # type: ignore[valid-type]
+        self.refresh()
+        return np.array([1.0 if keep(m) else 0.0 for m in self._meta], dtype=np.float32)
+
+    def search(self, query: str, k: int, mask: np.ndarray | None = None) -> list[tuple[str, float]]:
+        self.refresh()
+        tokens = tokenize(query)
+        if self._index is None or not tokens:
+            return []
+        scores = self._index.get_scores(tokens)
+        if mask is not None:
+            scores = scores * mask
+        k = min(k, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(self._ids[i], float(scores[i])) for i in top if scores[i] > 0]
