@@ -3,9 +3,14 @@
 Sizes are counted in cl100k tokens (tiktoken), the unit the LLM budget uses too. A chunk never
 crosses a page (so its page number is exact) and starts a new chunk at a heading change once the
 current one is at least half full. Paragraphs too long for a chunk are split into sentences, and
-sentences too long into token windows. Neighbouring chunks of the same section share up to
-`overlap` tokens of whole sentences, so a fact at a boundary is retrievable from either side.
-Records (CSV rows) are packed whole and never split or overlapped.
+sentences too long into word windows (a "word" longer than a chunk, such as a run of data with no
+spaces, is cut by characters). Neighbouring chunks of the same section share up to `overlap` tokens
+of whole sentences, so a fact at a boundary is retrievable from either side. Records (CSV rows) are
+packed whole and never split or overlapped.
+
+`size` is a hard limit on the token count of every chunk's text as tiktoken counts the joined
+string (joining pieces can add tokens, so each chunk is recounted and trimmed if needed); the one
+exception is a single record longer than `size`, which is kept whole.
 
 What it does not do: semantic chunking or table-aware splitting inside one text section.
 """
@@ -21,6 +26,10 @@ from ingest.document import LoadedDocument, Section
 _SENTENCE_END = re.compile(r"(?<=[.!?;])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
 _ABBREV = re.compile(r"(?:\b(?:U\.S|U\.K|e\.g|i\.e|Mr|Ms|Dr|No|St|Inc|Ltd|Co|vs|approx|Fig|Jan|Feb|"
                      r"Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.)$")
+#: Bumped whenever chunk boundaries change for the same input, so existing indexes re-chunk.
+CHUNKER_VERSION = "2"
+#: Characters per token never exceed this for the text we cut by characters; bounds the search.
+_MAX_CHARS_PER_TOKEN = 8
 
 
 @dataclass
@@ -30,6 +39,16 @@ class TextChunk:
     text: str
     tokens: int
     page: int | None
+    section: str
+
+
+@dataclass(frozen=True)
+class _Unit:
+    """An unsplittable piece: a paragraph, a sentence, a word window or a record."""
+
+    text: str
+    tokens: int  # counted on its own
+    para: bool  # starts a paragraph (joined with a blank line, not a space)
     section: str
 
 
@@ -50,7 +69,7 @@ def split_sentences(text: str) -> list[str]:
 
 
 class Chunker:
-    """Split a loaded document into chunks of about `size` tokens with `overlap` tokens shared."""
+    """Split a loaded document into chunks of at most `size` tokens with `overlap` tokens shared."""
 
     def __init__(self, size: int, overlap: int, count: Callable[[str], int]) -> None:
         if overlap >= size:
@@ -60,97 +79,162 @@ class Chunker:
         self.count = count
 
     # --- units -----------------------------------------------------------------------------
-    def _units(self, section: Section) -> list[tuple[str, int, bool]]:
-        """(text, tokens, starts_paragraph) pieces no larger than `size`."""
-        out: list[tuple[str, int, bool]] = []
+    def _units(self, section: Section) -> list[_Unit]:
+        """Pieces of a text section, each no larger than `size` tokens."""
+        if section.kind == "record":
+            text = section.text.strip()
+            return [_Unit(text, self.count(text), False, section.section)]
+        out: list[_Unit] = []
         for para in re.split(r"\n\s*\n", section.text):
             para = para.strip()
             if not para:
                 continue
             n = self.count(para)
             if n <= self.size:
-                out.append((para, n, True))
+                out.append(_Unit(para, n, True, section.section))
                 continue
             first = True
             for sent in split_sentences(para) or [para]:
                 m = self.count(sent)
-                if m <= self.size:
-                    out.append((sent, m, first))
-                else:
-                    out.extend((w, self.count(w), first and i == 0)
-                               for i, w in enumerate(self._windows(sent)))
-                first = False
+                pieces = [(sent, m)] if m <= self.size else self._windows(sent)
+                for text, k in pieces:
+                    out.append(_Unit(text, k, first, section.section))
+                    first = False
         return out
 
-    def _windows(self, text: str) -> list[str]:
-        """Hard split of one over-long sentence at word boundaries."""
-        words, out, cur = text.split(), [], []
-        for word in words:
+    def _windows(self, text: str) -> list[tuple[str, int]]:
+        """Split one over-long sentence at word boundaries, in linear time.
+
+        Word costs are summed (counted with their leading space, as tiktoken sees them in running
+        text), then every window is recounted and halved until it fits, so the result is exact.
+        """
+        groups: list[list[str]] = []
+        cur: list[str] = []
+        cur_n = 0
+        for word in text.split():
+            n = self.count(" " + word)
+            if n > self.size:  # no spaces to split at: cut the word itself
+                if cur:
+                    groups.append(cur)
+                    cur, cur_n = [], 0
+                groups.extend([piece] for piece in self._cut(word))
+                continue
+            if cur and cur_n + n > self.size:
+                groups.append(cur)
+                cur, cur_n = [], 0
             cur.append(word)
-            if self.count(" ".join(cur)) >= self.size:
-                out.append(" ".join(cur[:-1]) if len(cur) > 1 else cur[0])
-                cur = cur[-1:] if len(cur) > 1 else []
+            cur_n += n
         if cur:
-            out.append(" ".join(cur))
+            groups.append(cur)
+        out: list[tuple[str, int]] = []
+        for words in groups:
+            out += self._fit(words)
         return out
+
+    def _fit(self, words: list[str]) -> list[tuple[str, int]]:
+        text = " ".join(words)
+        n = self.count(text)
+        if n <= self.size or len(words) == 1:
+            return [(text, n)]
+        mid = len(words) // 2
+        return self._fit(words[:mid]) + self._fit(words[mid:])
+
+    def _cut(self, word: str) -> list[str]:
+        """Cut a string without spaces into the longest pieces of at most `size` tokens."""
+        pieces: list[str] = []
+        start = 0
+        while start < len(word):
+            hi = min(len(word), start + self.size * _MAX_CHARS_PER_TOKEN)
+            if self.count(word[start:hi]) > self.size:
+                lo = start + 1  # invariant: word[start:lo] fits (one character always does)
+                while lo < hi:
+                    mid = (lo + hi + 1) // 2
+                    if self.count(word[start:mid]) <= self.size:
+                        lo = mid
+                    else:
+                        hi = mid - 1
+                hi = lo
+            pieces.append(word[start:hi])
+            start = hi
+        return pieces
 
     # --- packing ---------------------------------------------------------------------------
+    @staticmethod
+    def _join(units: list[_Unit], kind: str) -> str:
+        if kind == "record":
+            return "\n".join(u.text for u in units)
+        text = ""
+        for i, unit in enumerate(units):
+            text += (("\n\n" if unit.para else " ") if i else "") + unit.text
+        return text
+
+    @staticmethod
+    def _estimate(units: list[_Unit]) -> int:
+        """Token count of the joined units, allowing one token per separator."""
+        return sum(u.tokens for u in units) + max(len(units) - 1, 0)
+
+    def _overlap(self, done: list[_Unit]) -> list[_Unit]:
+        """The trailing units of a chunk (at most `overlap` tokens, never all) to repeat next."""
+        carried: list[_Unit] = []
+        total = 0
+        for unit in reversed(done[1:]):
+            if total + unit.tokens > self.overlap:
+                break
+            carried.insert(0, _Unit(unit.text, unit.tokens, False, unit.section))
+            total += unit.tokens
+        return carried
+
     def chunk(self, doc: LoadedDocument) -> list[TextChunk]:
         chunks: list[TextChunk] = []
-        cur: list[tuple[str, int, bool]] = []
-        cur_tokens = 0
+        cur: list[_Unit] = []
+        carried = 0  # how many leading units of `cur` repeat the end of the previous chunk
         cur_page: int | None = None
-        cur_section = ""
         cur_kind = "text"
 
-        def flush(keep_overlap: bool) -> None:
-            nonlocal cur, cur_tokens
-            if not cur:
-                return
-            sep = "\n" if cur_kind == "record" else " "
-            text = ""
-            for i, (piece, _, para) in enumerate(cur):
-                text += (("\n\n" if para and cur_kind == "text" else sep) if i else "") + piece
-            chunks.append(TextChunk(text, cur_tokens, cur_page, cur_section))
-            carried: list[tuple[str, int, bool]] = []
-            if keep_overlap and self.overlap and cur_kind == "text":
-                total = 0
-                for piece in reversed(cur):
-                    if total + piece[1] > self.overlap:
+        def emit(final: bool) -> None:
+            """Turn `cur` into chunks: one chunk, or (final) all of it. Each chunk is recounted."""
+            nonlocal cur, carried
+            while len(cur) > carried:
+                take = len(cur)
+                text = self._join(cur, cur_kind)
+                n = self.count(text)
+                while n > self.size:
+                    if take > carried + 1:  # spill the last unit into the next chunk
+                        take -= 1
+                    elif carried:  # the overlap leaves no room: drop it rather than split
+                        cur, take, carried = cur[carried:], take - carried, 0
+                    else:  # one unit over the limit: only a record can be
                         break
-                    carried.insert(0, (piece[0], piece[1], False))
-                    total += piece[1]
-                if len(carried) == len(cur):  # never repeat a whole chunk
-                    carried = carried[1:]
-            cur = carried
-            cur_tokens = sum(p[1] for p in carried)
+                    text = self._join(cur[:take], cur_kind)
+                    n = self.count(text)
+                section = cur[carried].section
+                chunks.append(TextChunk(text, n, cur_page, section))
+                done, rest = cur[:take], cur[take:]
+                keep = self._overlap(done) if cur_kind == "text" and (rest or not final) else []
+                cur, carried = keep + rest, len(keep)
+                if not final:
+                    return
+            cur, carried = [], 0
 
         for section in doc.sections:
-            new_page = section.page != cur_page
-            new_heading = section.section != cur_section
             if cur and (
-                new_page
+                section.page != cur_page
                 or section.kind != cur_kind
-                or (new_heading and cur_tokens >= self.size // 2)
+                or (section.section != cur[-1].section
+                    and (len(cur) == carried
+                         or self._estimate(cur[carried:]) >= self.size // 2))
             ):
-                flush(keep_overlap=False)
-                cur = []
-                cur_tokens = 0
+                emit(final=True)
             if not cur:
-                cur_page, cur_section, cur_kind = section.page, section.section, section.kind
-            units = (
-                [(section.text.strip(), self.count(section.text), False)]
-                if section.kind == "record"
-                else self._units(section)
-            )
-            for unit in units:
-                if cur and cur_tokens + unit[1] > self.size:
-                    flush(keep_overlap=True)
-                    if not cur:
-                        cur_section = section.section
+                cur_page, cur_kind = section.page, section.kind
+            for unit in self._units(section):
+                while cur and self._estimate([*cur, unit]) > self.size:
+                    if len(cur) == carried:  # only overlap left and it does not fit: drop it
+                        cur, carried = [], 0
+                    else:
+                        emit(final=False)
                 cur.append(unit)
-                cur_tokens += unit[1]
-        flush(keep_overlap=False)
+        emit(final=True)
         return [c for c in chunks if c.text.strip()]
 
 

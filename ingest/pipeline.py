@@ -6,8 +6,14 @@ chunks replaced through `Index.replace_document` (vectors, then the manifest com
 vector deletion), so a crash never leaves a document missing or doubled. A file that cannot be read
 gets a one-line reason in the report and the run moves on; nothing already indexed is touched.
 
-Exit codes (CLI): 0 all files fine (skipped unsupported types are fine), 1 some file failed,
-2 nothing could run (bad settings, unreachable Chroma).
+Exit codes (CLI): 0 all files fine (skipped unsupported types are fine), 1 some file failed
+(including a path given on the command line that does not exist), 2 nothing could run (bad
+settings, unreachable Chroma).
+
+A file is "unchanged" when its bytes (sha256) and the chunking settings it was indexed with
+(REE_CHUNK_TOKENS, REE_CHUNK_OVERLAP, chunker version, embedding model) are the same; changing a
+chunking setting re-chunks every file on the next run. One run writes at a time per collection
+(`Index.writing`), so the CLI and an upload from the UI cannot corrupt each other.
 """
 
 from __future__ import annotations
@@ -16,18 +22,28 @@ import hashlib
 import os
 import time
 from collections.abc import Iterable, Iterator
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
-from ingest.chunker import Chunker, embed_text
-from ingest.document import LoadError, LoadedDocument, UnsupportedFile
+from ingest.chunker import CHUNKER_VERSION, Chunker, embed_text
+from ingest.document import LoadedDocument, LoadError, UnsupportedFile
 from ingest.loaders import SUPPORTED_SUFFIXES, load_document
 from ingest.loaders.dates import date_to_int
-from ree.index import Chunk, DocumentRecord, Index, make_chunk_id, make_doc_id, open_index
+from ree.index import (
+    Chunk,
+    DocumentRecord,
+    Index,
+    chunk_fingerprint,
+    make_chunk_id,
+    make_doc_id,
+    open_index,
+)
 from ree.runtime import count_tokens, get_embedder
+from ree.runtime.embeddings import MODEL_NAME
 from ree.settings import Settings, get_settings
 
 TEXT_SUFFIXES = {".txt", ".text", ".md", ".markdown", ".csv", ".html", ".htm"}
@@ -104,8 +120,17 @@ class IngestReport:
         return "\n".join(lines)
 
 
+def chunking_signature(settings: Settings) -> str:
+    """What, besides the file's bytes, decides its chunks; stored per document."""
+    return (f"chunker={CHUNKER_VERSION};tokens={settings.chunk_tokens};"
+            f"overlap={settings.chunk_overlap};model={MODEL_NAME}")
+
+
 def discover(paths: Iterable[Path]) -> Iterator[tuple[Path, Path]]:
-    """(file, root) pairs: folders are walked (hidden and tool folders skipped), files kept as is."""
+    """(file, root) pairs: folders are walked (hidden and tool folders skipped), files kept as is.
+
+    A path that does not exist is yielded as is (root = its parent): the caller reports it.
+    """
     for raw in paths:
         path = Path(raw).expanduser()
         if path.is_dir():
@@ -150,14 +175,15 @@ def build_chunks(doc: LoadedDocument, *, doc_id: str, source: str, settings: Set
             section=piece.section,
             chunk_index=i,
             tokens=piece.tokens,
-            content_hash=hashlib.sha1(piece.text.encode()).hexdigest()[:16],
+            content_hash=hashlib.sha1(piece.text.encode("utf-8", "surrogatepass")).hexdigest()[:16],
         )
+        embedded = embed_text(doc.title, piece.section, piece.text)
         out.append(
             Chunk(
-                id=make_chunk_id(doc_id, i, piece.text),
+                id=make_chunk_id(doc_id, i, chunk_fingerprint(embedded, meta)),
                 doc_id=doc_id,
                 text=piece.text,
-                embed_text=embed_text(doc.title, piece.section, piece.text),
+                embed_text=embedded,
                 metadata=meta,
             )
         )
@@ -174,6 +200,8 @@ class _Run:
         self.progress = progress
         self.report = IngestReport(collection=index.name, dry_run=dry_run)
         self.seen_hashes: dict[str, str] = {}
+        self.seen_paths: set[str] = set()
+        self.chunking = chunking_signature(settings)
         self._embedder = None
         self.chunk_bar = tqdm(desc="chunks", unit="chunk", disable=not progress, position=1,
                               leave=False)
@@ -181,7 +209,7 @@ class _Run:
     @property
     def embedder(self):  # noqa: ANN201 (lazy: an unchanged corpus never loads the model)
         if self._embedder is None:
-            self._embedder = get_embedder()
+            self._embedder = get_embedder(self.settings.embed_backend)
         return self._embedder
 
     def reembed_missing(self) -> None:
@@ -196,6 +224,8 @@ class _Run:
     def one_file(self, path: Path, root: Path) -> FileOutcome:
         source = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
         abs_path = str(path.resolve()) if path.exists() else str(path)
+        if path.is_symlink() and not path.exists():
+            return FileOutcome(source, "failed", "broken symbolic link (its target is missing)")
         if path.suffix.lower() not in SUPPORTED_SUFFIXES:
             return FileOutcome(source, "skipped", f"unsupported file type '{path.suffix or path.name}'")
         try:
@@ -218,7 +248,7 @@ class _Run:
 
         doc_id = make_doc_id(abs_path)
         known = self.index.docstore.document(doc_id)
-        if known and known.file_hash == file_hash:
+        if known and known.file_hash == file_hash and known.chunking == self.chunking:
             if not self.dry_run and (known.source != source or known.mtime != stat.st_mtime):
                 self.index.docstore.touch_document(doc_id, path=abs_path, source=source,
                                                    mtime=stat.st_mtime)
@@ -227,8 +257,13 @@ class _Run:
             (d.source for d in self.index.docstore.find_by_hash(file_hash)
              if d.doc_id != doc_id and Path(d.path).exists()), None)
         if twin:
-            return FileOutcome(source, "skipped", f"same content as {twin} (already indexed)")
-        self.seen_hashes[file_hash] = source
+            # If this file was indexed before with other content, that version is gone from disk:
+            # drop it, or the index would keep serving text that no longer exists anywhere.
+            removed = 0
+            if known and not self.dry_run:
+                removed = self.index.remove_documents([doc_id])
+            return FileOutcome(source, "skipped", f"same content as {twin} (already indexed)",
+                               chunks_removed=removed)
 
         try:
             doc = load_document(path)
@@ -248,23 +283,25 @@ class _Run:
             return FileOutcome(source, "failed", "no text to index after cleaning")
         tokens = sum(int(c.metadata["tokens"]) for c in chunks)
         if self.dry_run:
+            self.seen_hashes[file_hash] = source
             return FileOutcome(source, "would-ingest", chunks_added=len(chunks), tokens=tokens)
         existing = set(self.index.docstore.chunk_ids_of(doc_id))
-        fresh = [c for c in chunks if c.id not in existing]
-        vectors = np.zeros((len(chunks), 384), dtype=np.float32)
+        fresh = [i for i, c in enumerate(chunks) if c.id not in existing]
+        vectors: np.ndarray = np.zeros((len(chunks), 0), dtype=np.float32)
         if fresh:
-            emb = self.embedder.embed([c.embed_text for c in fresh])
-            pos = {c.id: i for i, c in enumerate(chunks)}
-            for c, v in zip(fresh, emb):
-                vectors[pos[c.id]] = v
+            emb = self.embedder.embed([chunks[i].embed_text for i in fresh])
+            vectors = np.zeros((len(chunks), emb.shape[1]), dtype=np.float32)
+            vectors[fresh] = emb  # rows of kept chunks stay unused: their vectors are in Chroma
             self.chunk_bar.update(len(fresh))
         record = DocumentRecord(
             doc_id=doc_id, path=abs_path, source=source, file_hash=file_hash, size=stat.st_size,
             mtime=stat.st_mtime, title=doc.title, doc_type=doc.doc_type,
             published=doc.published or "", published_int=int(chunks[0].metadata["published_int"]),
             url=doc.source_url or "", n_chunks=len(chunks), tokens=tokens, ingested_at=now,
+            chunking=self.chunking,
         )
         added, removed = self.index.replace_document(record, chunks, vectors)
+        self.seen_hashes[file_hash] = source
         return FileOutcome(source, "ingested", chunks_added=added, chunks_removed=removed,
                            tokens=tokens)
 
@@ -291,27 +328,41 @@ def ingest_paths(
     settings = settings or get_settings()
     start = time.perf_counter()
     index = index or open_index(collection, settings)
-    run = _Run(index, settings, dry_run, progress)
-    if not dry_run:
-        run.report.repaired = index.repair()
-        run.reembed_missing()
-    files = list(discover(Path(p) for p in paths))
-    bar = tqdm(files, desc="files", unit="file", disable=not progress, position=0)
-    for path, root in bar:
-        if not path.exists() and root == path.parent and not path.parent.exists():
-            outcome = FileOutcome(path.name, "failed", "path not found")
-        else:
-            outcome = run.one_file(path, root)
-        run.report.files.append(outcome)
-        run.report.chunks_added += outcome.chunks_added if outcome.status == "ingested" else 0
-        run.report.chunks_removed += outcome.chunks_removed
-        run.report.tokens += outcome.tokens
-        bar.set_postfix(ok=run.report._count("ingested", "unchanged", "would-ingest"),
-                        failed=len(run.report.failed))
-    if prune:
-        run.prune()
-    if not dry_run:
-        index.finalize()
-    run.chunk_bar.close()
+    with nullcontext() if dry_run else index.writing():
+        run = _Run(index, settings, dry_run, progress)
+        try:
+            _run(run, [Path(p) for p in paths], prune)
+        finally:
+            run.chunk_bar.close()
     run.report.seconds = time.perf_counter() - start
     return run.report
+
+
+def _run(run: _Run, paths: list[Path], prune: bool) -> None:
+    index, report = run.index, run.report
+    if not run.dry_run:
+        report.repaired = index.repair()
+        run.reembed_missing()
+    files: list[tuple[Path, Path]] = []
+    for given in paths:
+        if not given.expanduser().exists() and not given.expanduser().is_symlink():
+            report.files.append(FileOutcome(str(given), "failed", "path not found"))
+            continue
+        for path, root in discover([given]):
+            key = str(path.resolve()) if path.exists() else str(path)
+            if key not in run.seen_paths:  # a file named twice (folder and file) counts once
+                run.seen_paths.add(key)
+                files.append((path, root))
+    bar = tqdm(files, desc="files", unit="file", disable=not run.progress, position=0)
+    for path, root in bar:
+        outcome = run.one_file(path, root)
+        report.files.append(outcome)
+        report.chunks_added += outcome.chunks_added if outcome.status == "ingested" else 0
+        report.chunks_removed += outcome.chunks_removed
+        report.tokens += outcome.tokens
+        bar.set_postfix(ok=report._count("ingested", "unchanged", "would-ingest"),
+                        failed=len(report.failed))
+    if prune:
+        run.prune()
+    if not run.dry_run:
+        index.finalize()

@@ -51,18 +51,14 @@ _BOLD_LINE_RE = re.compile(r"^\s*\*\*[^*\n]+\*\*\s*:?\s*$")  # "**What drives pr
 _BULLET_RE = re.compile(r"^(\s*)([-*+•]|\d{1,2}[.)])\s+(.*)$")
 # "Supply: ", "**Supply:** ", "**Supply**: " - short and digit-free, so that a sentence such as
 # "China holds 70% of mining: ..." is never mistaken for a label and its figure left unchecked.
-_LABEL_RE = re.compile(
-    r"^(?:\*\*|__)?[^:\[\]\n\d*_]{1,40}?(?::(?:\*\*|__)|(?:\*\*|__)?:)\s+(?=\S)"
-)
+_LABEL_RE = re.compile(r"^(?:\*\*|__)?[^:\[\]\n\d*_]{1,40}?(?::(?:\*\*|__)|(?:\*\*|__)?:)\s+(?=\S)")
 _LABEL_MAX_WORDS = 6
 _END_RE = re.compile(r"[.!?…]+$")
 
 # Words after which a period does not end a sentence (compared lowercased, without the period).
-_ABBREVIATIONS = frozenset(
-    """u.s u.k u.n e.u e.g i.e a.k.a etc vs v dr mr mrs ms prof st inc ltd co corp plc dept est
-    approx fig figs no nos vol jan feb mar apr jun jul aug sep sept oct nov dec al p.a
-    """.split()
-)
+_ABBREVIATION_TEXT = """u.s u.k u.n e.u e.g i.e a.k.a etc vs v dr mr mrs ms prof st inc ltd co corp
+plc dept est approx fig figs no nos vol jan feb mar apr jun jul aug sep sept oct nov dec al p.a"""
+_ABBREVIATIONS = frozenset(_ABBREVIATION_TEXT.split())
 _BOUNDARY_RE = re.compile(
     r"[.!?…]+[\"'”’)\]]*"  # final punctuation and closing quotes/brackets
     r"(?P<markers>(?:\s*(?i:" + MARKER_RE.pattern + r"))*)"  # markers written after the period
@@ -78,14 +74,10 @@ class Claim:
     citations: list[int] = field(default_factory=list)
     end: str = ""  # ".", "!", "?" or "" as written
 
-    def render(self, citations: list[int] | None = None, suffix: str = "") -> str:
+    def render(self) -> str:
         """Text with canonical markers before the final punctuation: 'x [1][3].'"""
-        cites = self.citations if citations is None else citations
-        markers = "".join(f"[{n}]" for n in cites)
-        body = self.text
-        for extra in (markers, suffix.strip()):
-            if extra:
-                body = f"{body} {extra}" if body else extra
+        markers = "".join(f"[{n}]" for n in self.citations)
+        body = f"{self.text} {markers}" if self.text and markers else self.text or markers
         return body + self.end
 
 
@@ -125,7 +117,7 @@ def _marker_numbers(marker: str) -> list[int]:
     # "1-3" style ranges first, then single numbers
     for part in re.split(r"\s*(?:[,;&]|\band\b)\s*", marker[1:-1], flags=re.IGNORECASE):
         ints = [int(x) for x in re.findall(r"\d+", part)]
-        if len(ints) == 2 and re.search(r"\d\s*[-–—]\s*\D*\d", part) and 0 < ints[1] - ints[0]:
+        if len(ints) == 2 and re.search(r"\d\s*[-–—]\s*\D*\d", part) and ints[1] > ints[0]:
             if ints[1] - ints[0] < _MAX_RANGE:
                 numbers.extend(range(ints[0], ints[1] + 1))
             else:
@@ -227,7 +219,9 @@ def parse(text: str) -> list[Block]:
         elif heading:
             flush()
             title = strip_markers(heading.group(2))
-            blocks.append(Block("heading", raw=f"{heading.group(1)} {title}", level=len(heading.group(1))))
+            blocks.append(
+                Block("heading", raw=f"{heading.group(1)} {title}", level=len(heading.group(1)))
+            )
         elif _BOLD_LINE_RE.match(line):
             flush()
             blocks.append(Block("heading", raw=strip_markers(line), level=7))
@@ -239,7 +233,12 @@ def parse(text: str) -> list[Block]:
             if len(label.split()) > _LABEL_MAX_WORDS:
                 label = ""
             blocks.append(
-                Block("bullet", prefix=f"{indent}{mark} ", label=label, claims=_claims(body[len(label) :]))
+                Block(
+                    "bullet",
+                    prefix=f"{indent}{mark} ",
+                    label=label,
+                    claims=_claims(body[len(label) :]),
+                )
             )
         elif blocks and blocks[-1].kind == "bullet" and line[:1].isspace() and not paragraph:
             previous = blocks[-1]  # indented continuation of the bullet above

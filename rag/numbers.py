@@ -17,8 +17,8 @@ Choices (deliberate, tested):
   right end's unit and scale when it has none, the right end borrows the left end's currency.
   "fell 52% to $253.4 million" (percent against money) is two figures, not a range.
 - Not quantities: citation markers ("[3]", "[S2]"), ordinals ("3rd"), list numbers at line start
-  ("1. "), digits glued to letters ("Q3", "Nd2Fe14B", "FY2024", "COVID-19"), and the day/month of a
-  date ("2025-04-15", "15 April 2025" both give only the year 2025).
+  ("1. "), digits glued to letters ("Q3", "Nd2Fe14B", "COVID-19"), and the day/month of a date
+  ("2025-04-15", "15 April 2025" both give only the year 2025). "FY2024" and "mid-2025" are years.
 - Signs are ignored ("-5%" and "fell 5%" agree).
 - Number words "one".."twelve" are read only on the passage side of `unsupported_quantities` (so a
   claim's "2 mines" is backed by a passage's "two mines") and never rewritten by
@@ -32,6 +32,7 @@ Choices (deliberate, tested):
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Iterator
@@ -67,18 +68,12 @@ _SCALES = {
     "tn": 10**12,
     "tr": 10**12,
 }
-_WORDS = {
-    w: i
-    for i, w in enumerate(
-        "zero one two three four five six seven eight nine ten eleven twelve".split()
-    )
-    if i > 0
-}
+_NUMBER_WORDS = "one two three four five six seven eight nine ten eleven twelve"
+_WORDS = {w: i for i, w in enumerate(_NUMBER_WORDS.split(), start=1)}
 
-_CUR = r"(?:(?:US|AU|A|CA|C|HK|NZ|S)\$|\$|€|£|¥|(?:USD|AUD|CAD|EUR|GBP|RMB|CNY|JPY)\s?)"
-_CUR_AFTER = (
-    r"\s?(?:(?i:US\s+dollars?|dollars?|euros?|yuan|yen)\b|(?:USD|AUD|CAD|EUR|GBP|RMB|CNY|JPY)\b)"
-)
+# case-insensitive: the eval harness casefolds before normalising ("a$1.65 billion")
+_CUR = r"(?i:(?:US|AU|A|CA|C|HK|NZ|S)?\$|€|£|¥|(?:USD|AUD|CAD|EUR|GBP|RMB|CNY|JPY)\s?)"
+_CUR_AFTER = r"\s?(?i:US\s+dollars?|dollars?|euros?|yuan|yen|USD|AUD|CAD|EUR|GBP|RMB|CNY|JPY)\b"
 _NUM = (
     r"(?:\d{1,3}(?:,\d{3})+(?!\d)|\d{1,3}(?:[\u2009\u202f\u00a0]\d{3})+(?!\d)|\d+)(?:\.\d+)?"
     r"|\.\d+"
@@ -102,7 +97,8 @@ def _side(tag: str) -> str:
 
 
 _FIGURE_RE = re.compile(
-    r"(?<![\w.$€£¥])(?<![A-Za-z]-)"
+    # not glued to a word ("Q3", "CO2"), nor hyphenated to one ("COVID-19") unless a year ("mid-2025")
+    r"(?<![\w.$€£¥])(?<!\d,)(?:(?<![A-Za-z]-)|(?=\d{4}(?![\d,.])))"
     + _side("")
     + r"(?:(?P<sep>\s?[-–—]\s?|\s+to\s+)"
     + _side("_b")
@@ -112,9 +108,10 @@ _MONTH = (  # "May" only capitalised: "12 may rise" is not a date
     r"(?:(?i:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|june?|july?|aug(?:ust)?"
     r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)|May)\.?"
 )
-_ISO_DATE_RE = re.compile(
-    r"(?<![\w.])(?P<year>\d{4})(?P<rest>[-/](?:0?[1-9]|1[0-2])(?:[-/](?:0?[1-9]|[12]\d|3[01]))?)(?![\d-])"
+_DATE_RE = re.compile(  # only the year of these is read
+    r"(?<![\w.])(?P<year>\d{4})[-/](?:0?[1-9]|1[0-2])(?:[-/](?:0?[1-9]|[12]\d|3[01]))?(?![\d-])"
     r"|(?<![\w.])(?:0?[1-9]|[12]\d|3[01])/(?:0?[1-9]|1[0-2])/(?P<year2>\d{4})(?!\d)"
+    r"|(?<![\w.])(?i:FY|CY)\s?(?P<year3>\d{4})(?!\d)"  # fiscal/calendar year "FY2024"
 )
 _MONTH_BEFORE_RE = re.compile(rf"\b{_MONTH}\s+$")
 _MONTH_AFTER_RE = re.compile(rf"^\s+(?:of\s+)?{_MONTH}(?:\b|\s)")
@@ -136,6 +133,11 @@ class _Mention:
 
 def extract_quantities(text: str, *, number_words: bool = False) -> list[Quantity]:
     """Every figure in `text`, in order. `number_words` also reads "one".."twelve"."""
+    return list(_extract(text, number_words))
+
+
+@functools.lru_cache(maxsize=4096)  # the verifier reads the same passages for every claim
+def _extract(text: str, number_words: bool) -> tuple[Quantity, ...]:
     found = [q for m in _scan(text) for q in m.quantities]
     if number_words:
         for m in _WORD_RE.finditer(_blank_markers(text)):
@@ -143,7 +145,7 @@ def extract_quantities(text: str, *, number_words: bool = False) -> list[Quantit
             unit = "percent" if m.group("pct") else ""
             value = _WORDS[m.group("word").lower()] * scale
             found.append(Quantity(float(value), unit, m.group(0), float(scale)))
-    return found
+    return tuple(found)
 
 
 def normalize_numbers(text: str) -> str:
@@ -177,8 +179,10 @@ def unsupported_quantities(claim: str, passage: str) -> list[Quantity]:
 
 def _matches(claim: Quantity, passage: Quantity) -> bool:
     if "year" in (claim.unit, passage.unit):
-        return claim.unit in ("year", "") and passage.unit in ("year", "") and (
-            claim.value == passage.value
+        return (
+            claim.unit in ("year", "")
+            and passage.unit in ("year", "")
+            and (claim.value == passage.value)
         )
     compatible = (
         claim.unit == passage.unit
@@ -205,8 +209,8 @@ def _scan(text: str) -> Iterator[_Mention]:
     """Figures in `text` in order; markers, dates, days, ordinals and list numbers handled."""
     blanked = _blank_markers(text)
     dates = {}
-    for m in _ISO_DATE_RE.finditer(blanked):
-        year = m.group("year") or m.group("year2")
+    for m in _DATE_RE.finditer(blanked):
+        year = m.group("year") or m.group("year2") or m.group("year3")
         dates[m.start()] = _Mention(m.start(), m.end(), _year_only(year, m.group(0)), None)
     pos = 0
     while pos < len(blanked):
@@ -243,16 +247,16 @@ def _mention(text: str, m: re.Match[str]) -> _Mention | None:
         return _Mention(m.start(), left_end, [left.quantity(raw)], left.canonical())
     # "60-70%": the left end borrows what only the right end wrote; "$1-2 billion": the right end
     # borrows the left end's currency. A year never borrows ("2023 to 60%").
+    written_left = left
     if not left.is_year_like():
-        left = _Side(
-            left.number,
-            left.cur,
-            left.scale or (right.scale if not left.tonnes else ""),
-            left.tonnes or (right.tonnes if not left.scale else ""),
-            left.pct or right.pct,
-            left.cur2 or right.cur2,
+        unscaled = not (left.scale or left.tonnes)
+        left = replace(
+            left,
+            scale=right.scale if unscaled else left.scale,
+            tonnes=right.tonnes if unscaled else left.tonnes,
+            pct=left.pct or right.pct,
+            cur2=left.cur2 or right.cur2,
         )
-    written_left = _Side.read(m, "")
     right_full = replace(right, cur=right.cur or left.cur)
     sep = "-" if m.group("sep").strip() in "-–—" else " to "
     canonical = written_left.canonical(scale=left.multiplier()) + sep + right.canonical()
@@ -276,10 +280,12 @@ class _Side:
     tonnes: str = ""  # "k" or "M" of "kt"/"Mt"
     pct: str = ""
     cur2: str = ""  # currency after the number, as written (with its leading space)
+    four_digits: bool = False  # written as exactly four bare digits (a year candidate)
 
     @classmethod
     def read(cls, m: re.Match[str], tag: str) -> _Side:
-        digits = re.sub(r"[,\u2009\u202f\u00a0]", "", m.group("num" + tag))
+        written = m.group("num" + tag)
+        digits = re.sub(r"[,\u2009\u202f\u00a0]", "", written)
         return cls(
             number=Decimal(digits),
             cur=m.group("cur" + tag) or "",
@@ -287,6 +293,7 @@ class _Side:
             tonnes=(m.group("tscale" + tag) or "").strip(),
             pct=m.group("pct" + tag) or "",
             cur2=m.group("cur2" + tag) or "",
+            four_digits=re.fullmatch(r"\d{4}", written) is not None,
         )
 
     def multiplier(self) -> int:
@@ -301,12 +308,13 @@ class _Side:
         step = Decimal(1).scaleb(self.number.as_tuple().exponent) * scale
         is_year = (
             not (self.cur or self.cur2 or self.pct or scale != 1)
-            and self.number == self.number.to_integral_value()
-            and self.number.as_tuple().exponent == 0
+            and self.four_digits
             and 1800 <= self.number <= 2100
         )
         unit = "percent" if self.pct else "money" if self.cur or self.cur2 else ""
-        return Quantity(float(self.number * scale), unit or ("year" if is_year else ""), raw, float(step))
+        return Quantity(
+            float(self.number * scale), unit or ("year" if is_year else ""), raw, float(step)
+        )
 
     def is_year_like(self) -> bool:
         return self.quantity("").unit == "year"

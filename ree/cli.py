@@ -19,6 +19,9 @@ apply_offline_env()
 
 Handler = Callable[[argparse.Namespace], int]
 _COMMANDS: dict[str, Handler] = {}
+#: Commands that report a settings error themselves (as a FAIL line with its fix) instead of the
+#: generic one-line `error:` exit: `ree doctor` exists precisely to explain a broken configuration.
+_CHECKS_OWN_SETTINGS = {"doctor"}
 
 
 def command(name: str) -> Callable[[Handler], Handler]:
@@ -63,6 +66,12 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 def cmd_ingest(args: argparse.Namespace) -> int:
     from ingest import ingest_paths
 
+    if args.if_empty:
+        from ree.index import open_index
+
+        if open_index(args.collection).count() > 0:
+            print("index already has documents; nothing to do (--if-empty)")
+            return 0
     report = ingest_paths(
         args.paths,
         collection=args.collection,
@@ -92,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="report what would change, write nothing")
     p.add_argument("--json", action="store_true", help="print the run summary as one JSON object")
     p.add_argument("--progress", action="store_true", help="force progress bars")
+    p.add_argument("--if-empty", action="store_true", help="only ingest when the index is empty")
 
     for extend in _EXTENSIONS:
         extend(sub)
@@ -107,7 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        get_settings()
+        if args.command not in _CHECKS_OWN_SETTINGS:
+            get_settings()
         return _COMMANDS[args.command](args)
     except SettingsError as exc:
         return _fail(str(exc))
@@ -126,7 +137,7 @@ def _load_extensions() -> None:
     """Import the modules that register further subcommands (kept lazy for a fast `ree config`)."""
     import importlib
 
-    for module in ("rag.cli", "eval.cli", "ree.chat_cli"):
+    for module in ("ree.setup", "rag.cli", "eval.cli", "ree.chat_cli"):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as exc:

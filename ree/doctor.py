@@ -46,7 +46,7 @@ def check_embedder(settings: Settings) -> Check:
 
     try:
         start = time.perf_counter()
-        emb = Embedder(settings.embed_backend)
+        emb = Embedder(settings.embed_backend, settings=settings)
         vec = emb.embed(["rare earth magnets"])
         took = time.perf_counter() - start
         return Check("embedder", vec.shape == (1, 384), f"{emb.name}, 384-dim, loaded in {took:.1f} s")
@@ -68,6 +68,8 @@ def check_index(settings: Settings) -> Check:
         return Check("index", True, detail)
     except VectorStoreError as exc:
         return Check("index", False, str(exc), "fix REE_CHROMA_URL or unset it for the embedded index")
+    except ValueError as exc:  # the collection name Chroma would reject
+        return Check("index", False, str(exc), "fix REE_COLLECTION")
     except Exception as exc:
         return Check("index", False, f"{type(exc).__name__}: {exc}", "check REE_HOME is writable")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -62,7 +63,7 @@ class Settings(BaseSettings):
     )
 
     # --- retrieval and answers ---------------------------------------------------------------
-    top_k: int = Field(6, ge=1, le=50, description="Passages given to the LLM.")
+    top_k: int = Field(5, ge=1, le=50, description="Passages given to the LLM.")
     candidates: int = Field(40, ge=5, le=500, description="Hits per retriever before fusion.")
     dense_weight: float = Field(1.0, ge=0, description="RRF weight of the dense retriever.")
     bm25_weight: float = Field(1.0, ge=0, description="RRF weight of the BM25 retriever.")
@@ -70,7 +71,11 @@ class Settings(BaseSettings):
     min_relevance: float = Field(
         0.25, ge=0, le=1, description="Below this top relevance the engine refuses."
     )
-    evidence_tokens: int = Field(900, ge=100, description="Token budget for evidence passages.")
+    evidence_tokens: int = Field(500, ge=100, description="Token budget for evidence passages.")
+    prompts_dir: Path | None = Field(None, description="Prompt files folder (default: ./prompts).")
+    condense: Literal["auto", "llm", "rules"] = Field(
+        "auto", description="How follow-ups become standalone questions."
+    )
     unsupported: Literal["remove", "mark"] = Field(
         "remove", description="What verification does with unsupported sentences."
     )
@@ -136,20 +141,42 @@ class Settings(BaseSettings):
         return self.home / "tiktoken"
 
     @property
+    def prompts_path(self) -> Path:
+        return self.prompts_dir or Path(__file__).resolve().parents[1] / "prompts"
+
+    @property
     def eval_dir(self) -> Path:
         return self.home / "eval"
 
     def masked(self) -> dict[str, str]:
-        """The effective settings as strings, secrets masked, for `ree config`."""
+        """The effective settings as strings, secrets masked, for `ree config`.
+
+        URLs are masked too: `http://user:token@host/v1` is a common way to pass a key, and
+        `ree config` output gets pasted into bug reports.
+        """
         out: dict[str, str] = {}
         for name in type(self).model_fields:
             value = getattr(self, name)
             if isinstance(value, SecretStr):
                 shown = "****" if value.get_secret_value() else ""
+            elif name in _URL_FIELDS:
+                shown = _mask_url(value)
             else:
-                shown = str(value)
+                shown = "" if value is None else str(value)  # unset reads as unset, not "None"
             out[f"REE_{name.upper()}"] = shown
         return out
+
+
+_URL_FIELDS = ("chroma_url", "llm_base_url")
+
+
+def _mask_url(url: str) -> str:
+    """Hide the password part of `scheme://user:password@host...`."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:****@{host}"))
 
 
 class SettingsError(ValueError):
@@ -166,9 +193,9 @@ def load_settings(**overrides: object) -> Settings:
         lines = []
         for err in exc.errors():
             loc = ".".join(str(p) for p in err["loc"])
-            name = f"REE_{loc.upper()}" if loc else "settings"
             msg = err["msg"].removeprefix("Value error, ")
-            lines.append(f"{name}: {msg}")
+            # Field errors get the variable's name; cross-field ones already name both variables.
+            lines.append(f"REE_{loc.upper()}: {msg}" if loc else msg)
         raise SettingsError("invalid configuration: " + "; ".join(lines)) from None
 
 

@@ -13,7 +13,7 @@ import os
 import subprocess
 import sys
 from collections import Counter
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -46,7 +46,7 @@ def normalize(text: str) -> str:
     return " ".join(text.split())
 
 
-@lru_cache(maxsize=None)
+@cache
 def extract_text(path: Path) -> str:
     """Text of a source file as the validator sees it, whitespace-normalized."""
     suffix = path.suffix.lower()

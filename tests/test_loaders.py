@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.document import LoadError, UnsupportedFile
+from ingest.document import LoadedDocument, LoadError, UnsupportedFile
 from ingest.loaders import DEFAULT_MAX_BYTES, SUPPORTED_SUFFIXES, load_document
 from ingest.loaders.dates import date_to_int, normalize_date
 from ingest.loaders.pdf_layout import page_text
@@ -105,6 +105,11 @@ def test_unsupported_extension_is_skipped_not_failed(tmp_path: Path) -> None:
     path = write(tmp_path, "notes.XYZ", "some text")
     with pytest.raises(UnsupportedFile, match=r"^unsupported file type '\.xyz'$"):
         load_document(path)
+
+
+def test_file_without_extension_is_unsupported(tmp_path: Path) -> None:
+    with pytest.raises(UnsupportedFile, match=r"^unsupported file type \(no extension\)$"):
+        load_document(write(tmp_path, "README", "text"))
 
 
 def test_suffix_match_is_case_insensitive(tmp_path: Path) -> None:
@@ -517,6 +522,15 @@ def test_docx_core_created_date(tmp_path: Path) -> None:
     assert load_document(tmp_path / "dated.docx").published == "2024-06-30"
 
 
+def test_zip_that_is_not_a_word_file(tmp_path: Path) -> None:
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "sheet.docx", "w") as archive:
+        archive.writestr("hello.txt", "not a word document")
+    with pytest.raises(LoadError, match=r"^corrupt DOCX: "):
+        load_document(tmp_path / "sheet.docx")
+
+
 def test_corrupt_docx(tmp_path: Path) -> None:
     path = write(tmp_path, "broken.docx", b"PK\x03\x04 definitely not a zip archive" * 10)
     with pytest.raises(LoadError, match=r"^corrupt DOCX: "):
@@ -538,6 +552,11 @@ def test_csv_rows_become_records(tmp_path: Path) -> None:
     ]
     assert all(s.kind == "record" and s.section == "rows" for s in doc.sections)
     assert doc.extra["rows"] == "2" and doc.extra["columns"] == "3"
+
+
+def test_csv_title_keeps_number_ranges(tmp_path: Path) -> None:
+    doc = load_document(write(tmp_path, "rare-earth-prices_2024-2025.csv", "a,b\n1,2\n"))
+    assert doc.title == "rare earth prices 2024-2025"
 
 
 def test_csv_sniffs_semicolons_and_quotes(tmp_path: Path) -> None:
@@ -741,7 +760,7 @@ def test_pdf_without_text_layer(tmp_path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def usgs() -> object:
+def usgs() -> LoadedDocument:
     return load_document(need(USGS_PDF))
 
 
@@ -749,7 +768,7 @@ def line_starting(text: str, prefix: str) -> str:
     return next(line for line in text.split("\n") if line.startswith(prefix))
 
 
-def test_usgs_pdf_australia_numbers_are_separate_tokens(usgs) -> None:
+def test_usgs_pdf_australia_numbers_are_separate_tokens(usgs: LoadedDocument) -> None:
     page2 = usgs.sections[1].text
     australia = line_starting(page2, "Australia")
     assert australia == "Australia | ^12 16,000 | ^12 13,000 | ^13 5,700,000"
@@ -759,13 +778,13 @@ def test_usgs_pdf_australia_numbers_are_separate_tokens(usgs) -> None:
     assert "1213,000" not in usgs.text and "1216,000" not in usgs.text
 
 
-def test_usgs_pdf_world_total(usgs) -> None:
+def test_usgs_pdf_world_total(usgs: LoadedDocument) -> None:
     world = line_starting(usgs.sections[1].text, "World total")
     assert world == "World total (rounded) | 376,000 | 390,000 | >90,000,000"
     assert "390,000" in world.split()
 
 
-def test_usgs_pdf_pages_metadata_and_reading_order(usgs) -> None:
+def test_usgs_pdf_pages_metadata_and_reading_order(usgs: LoadedDocument) -> None:
     assert [s.page for s in usgs.sections] == [1, 2]
     assert usgs.title == "Rare Earths"
     assert usgs.published == "2025-02-25"
@@ -835,3 +854,14 @@ def test_every_sample_file_loads() -> None:
             continue
         doc = load_document(path)
         assert doc.text.strip(), path.name
+
+
+def test_pdf_placeholder_creation_date_falls_back_to_stated_date(tmp_path: Path) -> None:
+    from reportlab.pdfgen import canvas
+
+    pdf = canvas.Canvas(str(tmp_path / "brief.pdf"), invariant=1)  # CreationDate 2000-01-01
+    pdf.setFont("Helvetica", 10)
+    pdf.drawString(72, 720, "Data brief. Published: 2025-02-10. Sample desk.")
+    pdf.showPage()
+    pdf.save()
+    assert load_document(tmp_path / "brief.pdf").published == "2025-02-10"

@@ -91,7 +91,9 @@ def build_pdf(path: Path) -> None:
     story = [
         Paragraph("Global rare earth mine production and reserves, 2023-2024", styles["Title"]),
         Paragraph("Data brief. Published: 2025-02-10. Rare-Earth Insights sample desk.", body),
-        Paragraph("Source: U.S. Geological Survey, Mineral Commodity Summaries 2025, Rare Earths.", body),
+        Paragraph(
+            "Source: U.S. Geological Survey, Mineral Commodity Summaries 2025, Rare Earths.", body
+        ),
         Spacer(1, 4 * mm),
         Paragraph("Summary", styles["Heading2"]),
         Paragraph(
@@ -109,7 +111,9 @@ def build_pdf(path: Path) -> None:
             body,
         ),
         Spacer(1, 4 * mm),
-        Paragraph("Table 1. Mine production and reserves by country (tonnes REO)", styles["Heading3"]),
+        Paragraph(
+            "Table 1. Mine production and reserves by country (tonnes REO)", styles["Heading3"]
+        ),
     ]
 
     header = ["Country", "Production 2023", "Production 2024", "Share of 2024 world", "Reserves"]
@@ -117,7 +121,9 @@ def build_pdf(path: Path) -> None:
     for country, p23, p24, reserves, mark in PRODUCTION_ROWS:
         share = f"{100 * p24 / WORLD_2024:.1f}%"
         data.append([country + mark, _fmt(p23), _fmt(p24), share, _fmt(reserves)])
-    data.append(["World total (rounded)", _fmt(WORLD_2023), _fmt(WORLD_2024), "100.0%", ">90,000,000"])
+    data.append(
+        ["World total (rounded)", _fmt(WORLD_2023), _fmt(WORLD_2024), "100.0%", ">90,000,000"]
+    )
 
     table = Table(data, repeatRows=1, colWidths=[48 * mm, 30 * mm, 30 * mm, 32 * mm, 32 * mm])
     table.setStyle(
@@ -217,7 +223,7 @@ def build_docx(path: Path) -> None:
     doc.add_paragraph("Date: 2025-09-15")
     doc.add_paragraph(
         "Sources: BBC Future (2015) on the Baotou tailings lake; Global Witness, \"Myanmar's "
-        "poisoned mountains\" (2022); USGS Mineral Commodity Summaries 2025; public reporting on "
+        'poisoned mountains" (2022); USGS Mineral Commodity Summaries 2025; public reporting on '
         "Lynas Malaysia and Mountain Pass."
     )
 
@@ -278,8 +284,16 @@ def build_docx(path: Path) -> None:
     doc.add_heading("Risk matrix by processing stage", level=1)
     rows = [
         ("Stage", "Main waste streams", "Key risk"),
-        ("Mining of hard rock (Bayan Obo, Mountain Pass)", "waste rock, tailings", "dust, land use"),
-        ("In-situ leaching of ionic clays", "ammonium sulfate leachate", "water pollution, landslides"),
+        (
+            "Mining of hard rock (Bayan Obo, Mountain Pass)",
+            "waste rock, tailings",
+            "dust, land use",
+        ),
+        (
+            "In-situ leaching of ionic clays",
+            "ammonium sulfate leachate",
+            "water pollution, landslides",
+        ),
         ("Cracking and leaching of concentrate", "thorium-bearing residues", "radioactivity"),
         ("Solvent extraction separation", "acidic effluent, spent solvents", "chemical discharge"),
     ]

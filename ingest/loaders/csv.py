@@ -19,6 +19,7 @@ ROWS_SECTION = "rows"
 _SNIFF_CHARS = 32 * 1024
 _DELIMITERS = ",;\t|"
 _WHITESPACE = re.compile(r"\s+")
+_WORD_HYPHEN = re.compile(r"(?<=[A-Za-z])-|-(?=[A-Za-z])")
 _NUMBER = re.compile(r"^[-+]?(?:\d[\d,]*)?\.?\d+(?:[eE][-+]?\d+)?%?$")
 
 # Long text cells (encyclopedia summaries, descriptions) exceed the 128 KB default.
@@ -74,8 +75,13 @@ def sniff_delimiter(text: str) -> str:
 
 
 def humanize_stem(path: Path) -> str:
-    """ "usgs_ds140_rare_earths_statistics_1900-1992" -> "usgs ds140 rare earths statistics 1900-1992"."""
-    return " ".join(path.stem.replace("_", " ").split())
+    """File stem as words: underscores and hyphens next to letters become spaces.
+
+    "usgs_ds140_rare_earths_statistics_1900-1992" -> "usgs ds140 rare earths statistics 1900-1992"
+    (the hyphen between two numbers is a range and stays).
+    """
+    stem = _WORD_HYPHEN.sub(" ", path.stem.replace("_", " "))
+    return " ".join(stem.split())
 
 
 def _clean(cell: str) -> str:

@@ -38,7 +38,7 @@ DROP_ROLES = {"navigation", "banner", "contentinfo", "complementary", "search", 
 _BOILERPLATE = re.compile(
     r"(?:^|[-_\s])(?:cookies?|consent|gdpr|banner|sidebar|side-bar|menu|navbar|nav|breadcrumbs?|"
     r"share|sharing|social|subscribe|newsletter|signup|advert\w*|ads?|promo|related|popup|modal|"
-    r"skip-link|comments?|site-header|masthead|footer)(?:$|[-_\s])",
+    r"skip-link|comments?|site-header|masthead|footer|topbar|toolbar)(?:$|[-_\s])",
     re.I,
 )
 PATH_LEVELS = 3

@@ -23,8 +23,13 @@ from ingest.loaders.pdf_layout import SUPERSCRIPT_PREFIX, group_lines, page_text
 NO_TEXT = "no extractable text (scanned PDF?)"
 TITLE_MIN_SCALE = 1.15  # a title line is at least this much larger than the body text
 _FILE_NAME = re.compile(r"\.(?:pdf|docx?|pptx?|xlsx?|rtf|odt|indd|tex|dvi|ps|txt)\b", re.I)
+_OFFICE_PREFIX = re.compile(r"^microsoft (?:word|powerpoint|excel)\b", re.I)
 _PLACEHOLDER_TITLES = {"untitled", "title", "document", "presentation", "slide 1", "none"}
 _MARKER = re.compile(re.escape(SUPERSCRIPT_PREFIX) + r"\S+")
+# ReportLab's reproducible ("invariant") mode stamps every file with this creation date.
+_REPORTLAB_PLACEHOLDER_DATE = "D:20000101000000"
+_STATED_DATE = re.compile(r"\b(?:published|publication date|date)\s*:\s*(.{4,40})", re.I)
+_STATED_DATE_CHARS = 2000
 
 
 def load(path: Path) -> LoadedDocument:
@@ -50,7 +55,7 @@ def load(path: Path) -> LoadedDocument:
         doc_type="pdf",
         title=title or path.stem,
         sections=sections,
-        published=normalize_date(_text(metadata.get("CreationDate"))),
+        published=_published(metadata, sections[0].text if sections[0].page == 1 else ""),
         extra=extra,
     )
 
@@ -76,6 +81,22 @@ def _read_pages(pdf: Any) -> tuple[list[Section], list[str], list[dict[str, Any]
     return sections, failures, first_chars
 
 
+def _published(metadata: dict[str, Any], first_page: str) -> str | None:
+    """CreationDate, unless missing or a generator's placeholder; then a "Published: ..." line."""
+    created = _text(metadata.get("CreationDate"))
+    placeholder = created.startswith(_REPORTLAB_PLACEHOLDER_DATE) and "reportlab" in (
+        _text(metadata.get("Producer")).lower()
+    )
+    found = None if placeholder else normalize_date(created)
+    if found:
+        return found
+    for match in _STATED_DATE.finditer(first_page[:_STATED_DATE_CHARS]):
+        found = normalize_date(match.group(1))
+        if found:
+            return found
+    return None
+
+
 def _load_error(exc: BaseException) -> LoadError:
     if isinstance(exc, (PDFPasswordIncorrect, PDFEncryptionError)):
         return LoadError("encrypted PDF (password required)")
@@ -89,7 +110,7 @@ def _metadata_title(raw: Any, path: Path) -> str | None:
         return None
     if title.lower() in _PLACEHOLDER_TITLES or title.lower().startswith("untitled"):
         return None
-    if _FILE_NAME.search(title) or title == path.stem or title.lower().startswith("microsoft "):
+    if _FILE_NAME.search(title) or title == path.stem or _OFFICE_PREFIX.match(title):
         return None
     return title
 

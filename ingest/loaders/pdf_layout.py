@@ -13,7 +13,7 @@ Layout rules, in order:
   written " | " so table rows stay on one line with visible cell boundaries;
 - a run of lines with a clear vertical gutter whose two sides both look like prose (>= 4 words
   per line, densely set) is a two-column block and is read left column first, then right;
-- a vertical gap of more than 0.8 line heights starts a new paragraph (blank line).
+- a vertical gap of more than 0.8 em between two lines starts a new paragraph (blank line).
 """
 
 from __future__ import annotations

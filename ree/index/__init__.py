@@ -9,11 +9,18 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+try:  # POSIX; on Windows the in-process lock is all we have
+    import fcntl
+except ImportError:  # pragma: no cover
+    fcntl = None  # type: ignore[assignment]
 
 from ree.index.docstore import DocStore, DocumentRecord
 from ree.index.keyword import KeywordIndex, tokenize
-from ree.index.records import Chunk, make_chunk_id, make_doc_id
+from ree.index.records import Chunk, chunk_fingerprint, make_chunk_id, make_doc_id
 from ree.index.vectors import VectorStore, VectorStoreError, open_client
 from ree.settings import Settings, get_settings
 
@@ -24,6 +31,7 @@ __all__ = [
     "Index",
     "KeywordIndex",
     "VectorStoreError",
+    "chunk_fingerprint",
     "make_chunk_id",
     "make_doc_id",
     "open_index",
@@ -53,9 +61,28 @@ class Index:
         self.docstore = DocStore(folder / f"{self.name}.sqlite")
         self.keyword = KeywordIndex(self.docstore, folder / f"{self.name}.bm25")
         self.vectors = VectorStore(open_client(settings), self.name)
+        self._lock_path = folder / f"{self.name}.lock"
+        self._write_lock = threading.Lock()
 
     def close(self) -> None:
         self.docstore.close()
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold the collection's writer lock (threads and processes) for a whole ingest run.
+
+        Two writers must not interleave: one run's `repair()` would delete the vectors another run
+        has upserted but not yet committed, leaving live chunks without vectors. The lock is an
+        flock on a file beside the index, so a killed process releases it.
+        """
+        with self._write_lock, open(self._lock_path, "a+") as fh:
+            if fcntl is not None:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                if fcntl is not None:
+                    fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
     # --- writes ----------------------------------------------------------------------------
     def replace_document(self, doc: DocumentRecord, chunks: list[Chunk], vectors) -> tuple[int, int]:

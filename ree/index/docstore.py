@@ -38,7 +38,8 @@ CREATE TABLE IF NOT EXISTS documents (
     url TEXT,
     n_chunks INTEGER NOT NULL,
     tokens INTEGER NOT NULL,
-    ingested_at INTEGER NOT NULL
+    ingested_at INTEGER NOT NULL,
+    chunking TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS chunks (
     id TEXT PRIMARY KEY,
@@ -72,6 +73,15 @@ class DocumentRecord:
     n_chunks: int
     tokens: int
     ingested_at: int
+    #: How the chunks were made (chunker version, size, overlap, model): a change re-chunks the
+    #: file even though its bytes are unchanged, so a new REE_CHUNK_TOKENS takes effect.
+    chunking: str = ""
+
+
+_DOC_COLUMNS = (
+    "doc_id, path, source, file_hash, size, mtime, title, doc_type, published, published_int, url, "
+    "n_chunks, tokens, ingested_at, chunking"
+)
 
 
 class DocStore:
@@ -85,6 +95,9 @@ class DocStore:
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=FULL")
         self._conn.executescript(_SCHEMA)
+        columns = {r[1] for r in self._conn.execute("PRAGMA table_info(documents)")}
+        if "chunking" not in columns:  # an index made before the column existed
+            self._conn.execute("ALTER TABLE documents ADD COLUMN chunking TEXT NOT NULL DEFAULT ''")
 
     def close(self) -> None:
         with self._lock:
@@ -96,25 +109,32 @@ class DocStore:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self._conn
+                self._conn.execute(
+                    "INSERT INTO meta(key, value) VALUES('generation', '1') ON CONFLICT(key) "
+                    "DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+                )
+                self._conn.execute("COMMIT")
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                # Also when COMMIT itself fails (disk full, busy): an open transaction would make
+                # every later BEGIN on this connection fail.
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
                 raise
-            self._conn.execute(
-                "INSERT INTO meta(key, value) VALUES('generation', '1') ON CONFLICT(key) "
-                "DO UPDATE SET value = CAST(value AS INTEGER) + 1"
-            )
-            self._conn.execute("COMMIT")
 
     # --- writes ----------------------------------------------------------------------------
     def commit_document(self, doc: DocumentRecord, chunks: list[Chunk]) -> list[str]:
-        """Make `chunks` the live content of `doc` in one transaction; return the replaced ids."""
+        """Make `chunks` the live content of `doc` in one transaction; return the replaced ids.
+
+        A chunk id already present keeps its row (ids are content fingerprints, so the row is the
+        same chunk): its `ingested_at` then still matches the copy Chroma holds.
+        """
         with self._tx() as conn:
             old = {r[0] for r in conn.execute("SELECT id FROM chunks WHERE doc_id=?", (doc.doc_id,))}
             new = {c.id for c in chunks}
             stale = sorted(old - new)
             conn.executemany("DELETE FROM chunks WHERE id=?", [(i,) for i in stale])
             conn.executemany(
-                "INSERT OR REPLACE INTO chunks(id, doc_id, chunk_index, text, embed_text, metadata)"
+                "INSERT OR IGNORE INTO chunks(id, doc_id, chunk_index, text, embed_text, metadata)"
                 " VALUES (?,?,?,?,?,?)",
                 [
                     (c.id, c.doc_id, int(c.metadata.get("chunk_index", 0)), c.text, c.embed_text,
@@ -123,10 +143,11 @@ class DocStore:
                 ],
             )
             conn.execute(
-                "INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                f"INSERT OR REPLACE INTO documents({_DOC_COLUMNS}) VALUES "
+                "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (doc.doc_id, doc.path, doc.source, doc.file_hash, doc.size, doc.mtime, doc.title,
                  doc.doc_type, doc.published, doc.published_int, doc.url, doc.n_chunks, doc.tokens,
-                 doc.ingested_at),
+                 doc.ingested_at, doc.chunking),
             )
         return stale
 
@@ -160,18 +181,22 @@ class DocStore:
 
     def documents(self) -> list[DocumentRecord]:
         with self._lock:
-            rows = self._conn.execute("SELECT * FROM documents ORDER BY source").fetchall()
+            rows = self._conn.execute(
+                f"SELECT {_DOC_COLUMNS} FROM documents ORDER BY source"
+            ).fetchall()
         return [DocumentRecord(*r) for r in rows]
 
     def document(self, doc_id: str) -> DocumentRecord | None:
         with self._lock:
-            row = self._conn.execute("SELECT * FROM documents WHERE doc_id=?", (doc_id,)).fetchone()
+            row = self._conn.execute(
+                f"SELECT {_DOC_COLUMNS} FROM documents WHERE doc_id=?", (doc_id,)
+            ).fetchone()
         return DocumentRecord(*row) if row else None
 
     def find_by_hash(self, file_hash: str) -> list[DocumentRecord]:
         with self._lock:
             rows = self._conn.execute(
-                "SELECT * FROM documents WHERE file_hash=?", (file_hash,)
+                f"SELECT {_DOC_COLUMNS} FROM documents WHERE file_hash=?", (file_hash,)
             ).fetchall()
         return [DocumentRecord(*r) for r in rows]
 

@@ -9,6 +9,8 @@ can never keep a deleted chunk or miss an added one.
 from __future__ import annotations
 
 import json
+import logging
+import os
 import re
 import shutil
 import threading
@@ -19,12 +21,14 @@ import numpy as np
 
 from ree.index.docstore import DocStore
 
+log = logging.getLogger(__name__)
+
 _STOPWORDS = frozenset(
     """a an and are as at be been but by can could did do does for from had has have how i if in
     into is it its itself may more most no not of on or our over per shall should so such than that
     the their them then there these they this those through to under up was we were what when where
     which while who whom why will with would you your about after also any between both each other
-    only same some very via""".split()
+    only same some very via""".split()  # noqa: SIM905 (a readable word list)
 )
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+(?:['’][^\W\d_]+)?", re.UNICODE)
 
@@ -83,30 +87,45 @@ class KeywordIndex:
         self._save()
 
     def _save(self) -> None:
-        tmp = self.folder.with_name(self.folder.name + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
-        if self._index is not None:
-            self._index.save(str(tmp), show_progress=False)
-        (tmp / "ree.json").write_text(
-            json.dumps({"generation": self._generation, "ids": self._ids, "meta": self._meta})
-        )
-        old = self.folder.with_name(self.folder.name + ".old")
-        shutil.rmtree(old, ignore_errors=True)
-        if self.folder.exists():
-            self.folder.rename(old)
-        tmp.rename(self.folder)
-        shutil.rmtree(old, ignore_errors=True)
+        """Write the index to disk as a cache. Best effort: the in-memory index is already right.
+
+        Temporary names are per process and thread: the CLI and the UI may rebuild at once, and
+        a shared name let one of them delete the other's half-written folder mid-save.
+        """
+        tag = f"{os.getpid()}.{threading.get_ident()}"
+        tmp = self.folder.with_name(f"{self.folder.name}.{tag}.tmp")
+        old = self.folder.with_name(f"{self.folder.name}.{tag}.old")
+        try:
+            shutil.rmtree(tmp, ignore_errors=True)
+            tmp.mkdir(parents=True)
+            if self._index is not None:
+                self._index.save(str(tmp), show_progress=False)
+            (tmp / "ree.json").write_text(
+                json.dumps({"generation": self._generation, "ids": self._ids, "meta": self._meta})
+            )
+            shutil.rmtree(old, ignore_errors=True)
+            if self.folder.exists():
+                self.folder.rename(old)
+            tmp.rename(self.folder)
+        except OSError as exc:  # another process won the race, or the disk is full
+            log.debug("BM25 cache not saved (%s); it will be rebuilt when needed", exc)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+            shutil.rmtree(old, ignore_errors=True)
 
     def _load(self) -> bool:
         info = self.folder / "ree.json"
         if not info.exists():
             return False
         data = json.loads(info.read_text())
+        index = bm25s.BM25.load(str(self.folder), mmap=False, show_progress=False) \
+            if data["ids"] else None
+        # The folder can be swapped by another process between the two reads above: a BM25 matrix
+        # whose size differs from the id list would map scores to the wrong chunks.
+        if index is not None and int(index.scores["num_docs"]) != len(data["ids"]):
+            return False
         self._ids, self._meta, self._generation = data["ids"], data["meta"], data["generation"]
-        self._index = (
-            bm25s.BM25.load(str(self.folder), mmap=False, show_progress=False) if self._ids else None
-        )
+        self._index = index
         return True
 
     def refresh(self) -> None:
@@ -127,9 +146,32 @@ class KeywordIndex:
         self.refresh()
         return self._ids
 
-    def mask(self, keep: "callable[[dict], bool]") -> np.ndarray:  # type: ignore[valid-type]
+    def _arrays(self) -> tuple[dict[str, int], np.ndarray, np.ndarray]:
+        """Per-chunk document codes and dates as arrays, so filters cost microseconds per chunk."""
+        if getattr(self, "_arrays_for", None) != self._generation:
+            codes: dict[str, int] = {}
+            doc = np.array([codes.setdefault(m["doc_id"], len(codes)) for m in self._meta],
+                           dtype=np.int32)
+            pub = np.array([m["published_int"] for m in self._meta], dtype=np.int64)
+            self._cached_arrays = (codes, doc, pub)
+            self._arrays_for = self._generation
+        return self._cached_arrays
+
+    def filter_mask(
+        self, doc_ids: set[str] | None, since: int | None, until: int | None
+    ) -> np.ndarray:
+        """1.0 for chunks inside the filter, 0.0 outside, aligned with `ids`."""
         self.refresh()
-        return np.array([1.0 if keep(m) else 0.0 for m in self._meta], dtype=np.float32)
+        codes, doc, pub = self._arrays()
+        keep = np.ones(len(self._ids), dtype=bool)
+        if doc_ids is not None:
+            wanted = np.array([codes[d] for d in doc_ids if d in codes], dtype=np.int32)
+            keep &= np.isin(doc, wanted)
+        if since is not None:
+            keep &= pub >= since
+        if until is not None:
+            keep &= pub <= until
+        return keep.astype(np.float32)
 
     def search(self, query: str, k: int, mask: np.ndarray | None = None) -> list[tuple[str, float]]:
         self.refresh()

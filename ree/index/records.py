@@ -1,12 +1,17 @@
 """The unit of retrieval: a chunk with its text, the text we embed, and flat metadata.
 
-Ids are content-derived (document id + position + text hash), so re-ingesting the same file yields
-the same ids and upserts are idempotent, while any edit changes the affected ids.
+Ids are content-derived (document id + position + a hash of everything stored with the chunk: its
+text, the text we embed and its metadata except `ingested_at`), so re-ingesting the same file
+yields the same ids and upserts are idempotent, while any edit changes the affected ids. Hashing
+more than the text matters: a new title or date in a front matter leaves the chunk text unchanged
+but changes the vector (the title is embedded) and the metadata Chroma filters on, so the chunk
+must be rewritten in Chroma, which only happens for new ids.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass, field
 
 MetaValue = str | int | float | bool
@@ -22,7 +27,14 @@ def make_doc_id(absolute_path: str) -> str:
 
 
 def make_chunk_id(doc_id: str, index: int, text: str) -> str:
+    """`text` is whatever identifies the chunk's content (see `chunk_fingerprint`)."""
     return f"{doc_id}:{index:05d}:{sha1_hex(text, 12)}"
+
+
+def chunk_fingerprint(embed_text: str, metadata: dict[str, MetaValue]) -> str:
+    """The string a chunk id hashes: embedded text plus metadata, minus the ingest time."""
+    stable = {k: v for k, v in metadata.items() if k != "ingested_at"}
+    return json.dumps([embed_text, stable], sort_keys=True, ensure_ascii=False)
 
 
 @dataclass

@@ -32,6 +32,14 @@ class LLMUnavailable(RuntimeError):
     """The language model cannot be reached or loaded; the message is meant for the user."""
 
 
+def _usable_cores() -> int:
+    """Cores this process may run on (a container's CPU set, not the host's core count)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 2
+
+
 def _role(message: BaseMessage) -> str:
     return {"human": "user", "ai": "assistant", "system": "system"}.get(message.type, "user")
 
@@ -67,13 +75,20 @@ class LocalChatModel(BaseChatModel):
                     "REE_LLM=openai to use a server"
                 ) from None
             start = time.perf_counter()
-            self._llama = Llama(
-                model_path=self.model_path,
-                n_ctx=self.n_ctx,
-                n_threads=self.n_threads or os.cpu_count() or 2,
-                n_batch=512,
-                verbose=False,
-            )
+            try:
+                self._llama = Llama(
+                    model_path=self.model_path,
+                    n_ctx=self.n_ctx,
+                    n_threads=self.n_threads or _usable_cores(),
+                    n_batch=512,
+                    verbose=False,
+                )
+            except (ValueError, RuntimeError, OSError) as exc:
+                # llama.cpp says only "Failed to load model from file": add what to do about it.
+                raise LLMUnavailable(
+                    f"cannot load the local model {self.model_path} ({exc}): check REE_LOCAL_MODEL "
+                    "and free memory (the packaged model needs ~1.5 GB), or run `ree doctor`"
+                ) from None
             self.load_seconds = time.perf_counter() - start
         return self._llama
 

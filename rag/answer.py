@@ -1,0 +1,70 @@
+"""The `Answer` record: what the engine returns, the CLI prints as JSON and the UI renders.
+
+Everything a reader needs to trust or distrust an answer travels with it: the verified text with
+[n] markers, each citation's document and quoted supporting sentence, every claim's verdict, the
+refusal reason, timings and the model name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class Citation:
+    """Source [n] of an answer, with the sentence(s) that support the claims citing it."""
+
+    n: int
+    chunk_id: str
+    title: str
+    source: str
+    page: int | None
+    date: str
+    url: str
+    quote: str = ""
+    relevance: float = 0.0
+
+
+@dataclass
+class ClaimRecord:
+    text: str
+    citations: list[int]
+    status: str  # verified | repaired | removed | unsupported | structural
+    reason: str = ""
+
+
+@dataclass
+class Answer:
+    question: str
+    text: str
+    mode: str = "brief"
+    standalone_question: str = ""
+    citations: list[Citation] = field(default_factory=list)
+    sources: list[Citation] = field(default_factory=list)  # cited sources, in citation order
+    claims: list[ClaimRecord] = field(default_factory=list)
+    refused: bool = False
+    refusal_reason: str = ""
+    removed: int = 0
+    repaired: int = 0
+    invalid_markers: int = 0
+    relevance: float = 0.0
+    draft: str = ""
+    timings: dict[str, float] = field(default_factory=dict)
+    tokens: dict[str, int] = field(default_factory=dict)
+    model: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def sources_markdown(self) -> str:
+        """The sources block shown under an answer: number, title, date, page, quote, location."""
+        lines = []
+        for c in self.sources:
+            where = c.url or c.source
+            meta = ", ".join(x for x in (c.date, f"p. {c.page}" if c.page else "") if x)
+            line = f"[{c.n}] **{c.title or c.source}**" + (f" ({meta})" if meta else "") + f" — {where}"
+            if c.quote:
+                line += f"\n    > {c.quote}"
+            lines.append(line)
+        return "\n".join(lines)

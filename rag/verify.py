@@ -1,0 +1,277 @@
+"""Check an LLM answer against its passages before anyone sees it, and repair what can be repaired.
+
+The small local model miscites, drops citations and invents figures, and analysts act on the
+figures. So every factual sentence or bullet must be supported by a passage it cites (support
+score at or above the calibrated threshold, and every figure present in that passage). This module
+applies that rule claim by claim and rebuilds the Markdown:
+
+- markers pointing to no provided passage are dropped (counted in `invalid_markers`);
+- a claim supported by a cited passage keeps only its supporting citations ("verified", or
+  "repaired" when its citation list changed); several cited passages may support it together;
+- a claim its citations do not support, but another provided passage does, is re-pointed there;
+  a claim with no marker gets the best supporting passage attached ("repaired");
+- any other claim is removed (policy "remove") or kept without markers and flagged
+  " ⚠️ unverified" (policy "mark"): status "removed" / "unsupported";
+- headings, and sentences that state no fact ("The documents do not say ...", "Here are the key
+  points:") are "structural": kept as written, without markers;
+- a heading whose claims were all removed goes too; blank lines are tidied.
+
+Nothing here decides refusal: an empty `Verification.text` is a valid result for the caller to
+act on. Not handled: merging facts from passages the claim did not cite, rewriting claim text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from rag.claims import Block, Claim, parse, render
+from rag.numbers import extract_quantities
+from rag.support import SUPPORT_THRESHOLD, SupportScore, SupportScorer, content_words, stem
+
+Status = Literal["verified", "repaired", "removed", "unsupported", "structural"]
+UNVERIFIED_MARK = "⚠️ unverified"
+
+_META = re.compile(
+    r"^(?:(?:the|these|those|provided|available|retrieved|supplied)\s+)*"
+    r"(?:documents?|passages?|sources?|context|excerpts?|materials?|texts?)\b.*?\b"
+    r"(?:do(?:es)?\s+not|don't|doesn't|did\s+not|didn't|lack|contain\s+no|make\s+no|provide\s+no"
+    r"|give\s+no|are\s+silent|is\s+silent|say\s+nothing)\b"
+    r"|^(?:i|we)\s+(?:cannot|can't|could\s+not|couldn't|am\s+unable|are\s+unable|do\s+not\s+have"
+    r"|don't\s+have|do\s+not\s+know|don't\s+know)\b"
+    r"|^there\s+(?:is|are)\s+(?:no|not\s+enough|insufficient)\s+(?:information|data|evidence|mention)"
+    r"|^(?:no|not\s+enough|insufficient)\s+(?:information|data|evidence)\b"
+    r"|^not\s+(?:stated|mentioned|specified|available|covered|reported)\b",
+    re.IGNORECASE,
+)
+_TRANSITION = re.compile(
+    r"^(?:here\s+(?:is|are)|below\s+(?:is|are)|in\s+summary|to\s+summari[sz]e|to\s+sum\s+up"
+    r"|overall|key\s+(?:points|takeaways|insights|findings)|in\s+short|summary)\b",
+    re.IGNORECASE,
+)
+_TURN = re.compile(r"\b(?:but|however|although|though|while|whereas|yet|except)\b|;", re.I)
+_GENERIC = (
+    "here below summary summarize summarise sum overall key points takeaways insights findings "
+    "short following answer question main details"
+)
+_GENERIC_STEMS = frozenset(stem(w) for w in _GENERIC.split())
+
+
+@dataclass
+class ClaimVerdict:
+    """What happened to one heading, sentence or bullet of the answer."""
+
+    text: str  # the claim as written, without markers (headings: the heading line)
+    citations: list[int]  # final citations ([] when removed, unsupported or structural)
+    status: Status
+    reason: str
+    evidence: dict[int, str] = field(default_factory=dict)  # n -> quoted sentence of passage n
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Verification:
+    """The verified Markdown and the verdict for each of its parts."""
+
+    text: str
+    claims: list[ClaimVerdict]
+    invalid_markers: int
+    removed: int  # factual claims removed (headings dropped with them are not counted)
+    repaired: int
+
+    def to_dict(self) -> dict:
+        return {
+            "text": self.text,
+            "claims": [c.to_dict() for c in self.claims],
+            "invalid_markers": self.invalid_markers,
+            "removed": self.removed,
+            "repaired": self.repaired,
+        }
+
+
+def is_structural(claim: Claim) -> bool:
+    """A sentence stating no checkable fact: a refusal, a note on the sources, a transition.
+
+    Never true when the sentence turns on "but", "however", "although"... (the rest may be a fact);
+    a note on the sources may name a year ("The documents give no figure for 2026"), a transition
+    may not carry any figure.
+    """
+    text = claim.text.strip()
+    if not text or _TURN.search(text):
+        return False
+    if _META.search(text):
+        return True
+    if extract_quantities(text):
+        return False
+    if text.endswith(":"):  # introduces a list: "Here are the key points:"
+        return True
+    return bool(_TRANSITION.search(text)) and not set(content_words(text)) - _GENERIC_STEMS
+
+
+def verify_answer(
+    text: str,
+    passages: Mapping[int, str],
+    *,
+    embed: Callable[[list[str]], np.ndarray] | None,
+    policy: Literal["remove", "mark"] = "remove",
+    threshold: float = SUPPORT_THRESHOLD,
+) -> Verification:
+    """Verify `text` against `passages` (marker number -> passage text); see the module notes."""
+    blocks = parse(text)
+    scorer = SupportScorer(embed)
+    factual = [c.text for b in blocks for c in b.claims if not is_structural(c)]
+    scorer.prepare(factual, list(passages.values()))
+    judge = _Judge(passages, scorer, policy, threshold)
+
+    verdicts: list[ClaimVerdict] = []
+    heading_verdicts: dict[int, ClaimVerdict] = {}
+    had_claims = [bool(b.claims) for b in blocks]
+    for i, block in enumerate(blocks):
+        if block.kind == "heading":
+            verdict = ClaimVerdict(block.raw, [], "structural", "heading")
+            heading_verdicts[i] = verdict
+            verdicts.append(verdict)
+        kept: list[Claim] = []
+        for claim in block.claims:
+            verdict, rendered = judge(claim)
+            verdicts.append(verdict)
+            if rendered is not None:
+                kept.append(rendered)
+        block.claims = kept
+
+    _drop_orphan_intros(blocks)
+    keep = [not (had and not block.claims) for had, block in zip(had_claims, blocks, strict=True)]
+    for i, verdict in heading_verdicts.items():
+        if _section_emptied(blocks, i, had_claims):
+            keep[i] = False
+            verdict.reason = "dropped: every claim under this heading was removed"
+    final = render([b for b, k in zip(blocks, keep, strict=True) if k])
+    return Verification(
+        text=final,
+        claims=verdicts,
+        invalid_markers=judge.invalid_markers,
+        removed=sum(v.status == "removed" for v in verdicts),
+        repaired=sum(v.status == "repaired" for v in verdicts),
+    )
+
+
+def _drop_orphan_intros(blocks: list[Block]) -> None:
+    """Remove a list intro ("Here are the key points:") left with no list after it."""
+    for i, block in enumerate(blocks):
+        if block.kind != "paragraph" or not block.claims or not block.claims[-1].text.endswith(":"):
+            continue
+        following = [b for b in blocks[i + 1 :] if b.kind != "blank"]
+        bullets = []
+        for b in following:
+            if b.kind != "bullet":
+                break
+            bullets.append(b)
+        if not any(b.claims for b in bullets):
+            block.claims = block.claims[:-1]
+
+
+def _section_emptied(blocks: list[Block], index: int, had_claims: list[bool]) -> bool:
+    """Heading `index` had claims in its section (up to the next heading as high) and has none."""
+    level = blocks[index].level
+    had = has = False
+    for j in range(index + 1, len(blocks)):
+        block = blocks[j]
+        if block.kind == "heading" and block.level <= level:
+            break
+        had = had or had_claims[j]
+        has = has or bool(block.claims)
+    return had and not has
+
+
+class _Judge:
+    """Decides one claim at a time; counts invalid markers across the answer."""
+
+    def __init__(
+        self,
+        passages: Mapping[int, str],
+        scorer: SupportScorer,
+        policy: Literal["remove", "mark"],
+        threshold: float,
+    ) -> None:
+        self.passages = passages
+        self.scorer = scorer
+        self.policy = policy
+        self.threshold = threshold
+        self.invalid_markers = 0
+
+    def __call__(self, claim: Claim) -> tuple[ClaimVerdict, Claim | None]:
+        written = claim.text + claim.end
+        valid = [n for n in claim.citations if n in self.passages]
+        invalid = [n for n in claim.citations if n not in self.passages]
+        self.invalid_markers += len(invalid)
+        dropped = f"; dropped invalid marker(s) {_markers(invalid)}" if invalid else ""
+
+        if is_structural(claim):
+            verdict = ClaimVerdict(written, [], "structural", "states no checkable fact" + dropped)
+            return verdict, Claim(claim.text, [], claim.end)
+
+        scores = {n: self.scorer.score(claim.text, p) for n, p in self.passages.items()}
+        supporters = [n for n in valid if scores[n].supports(self.threshold)]
+        if not supporters and len(valid) > 1:
+            joint = self.scorer.score(claim.text, "\n".join(self.passages[n] for n in valid))
+            if joint.supports(self.threshold):
+                supporters = valid
+        if supporters:
+            status: Status = "verified" if supporters == claim.citations else "repaired"
+            unused = [n for n in valid if n not in supporters]
+            reason = "supported by " + _markers(supporters)
+            if unused:
+                reason += f"; dropped non-supporting {_markers(unused)}"
+            return self._kept(claim, supporters, status, reason + dropped, scores)
+
+        others = [n for n in self.passages if n not in valid and scores[n].supports(self.threshold)]
+        if others:
+            best = max(others, key=lambda n: scores[n].score)
+            if claim.citations:
+                reason = f"re-pointed {_markers(claim.citations)} -> [{best}]"
+            else:
+                reason = f"no marker; attached [{best}]"
+            return self._kept(claim, [best], "repaired", reason, scores)
+
+        reason = _why_unsupported(valid, scores, self.threshold) + dropped
+        if self.policy == "mark":
+            rendered = Claim(f"{claim.text} {UNVERIFIED_MARK}", [], claim.end)
+            return ClaimVerdict(written, [], "unsupported", reason), rendered
+        return ClaimVerdict(written, [], "removed", reason), None
+
+    def _kept(
+        self,
+        claim: Claim,
+        citations: list[int],
+        status: Status,
+        reason: str,
+        scores: dict[int, SupportScore],
+    ) -> tuple[ClaimVerdict, Claim]:
+        evidence = {n: scores[n].best_sentence for n in citations}
+        verdict = ClaimVerdict(claim.text + claim.end, citations, status, reason, evidence)
+        return verdict, Claim(claim.text, citations, claim.end)
+
+
+def _why_unsupported(valid: list[int], scores: dict[int, SupportScore], threshold: float) -> str:
+    if not scores:
+        return "no passages provided"
+    if valid:
+        best = max(valid, key=lambda n: scores[n].score)
+        s = scores[best]
+        if s.missing_numbers:
+            figures = ", ".join(q.raw for q in s.missing_numbers)
+            return f"figure(s) not in cited [{best}]: {figures}"
+        detail = f"; {', '.join(s.penalties)}" if s.penalties else ""
+        return f"cited [{best}] scored {s.score:.2f} < {threshold:.2f}{detail}"
+    best = max(scores, key=lambda n: scores[n].score)
+    return f"no marker and no passage supports it (best [{best}] scored {scores[best].score:.2f})"
+
+
+def _markers(numbers: list[int]) -> str:
+    return "".join(f"[{n}]" for n in numbers)

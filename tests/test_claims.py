@@ -1,0 +1,153 @@
+"""Answer splitting, marker parsing and the Markdown round trip."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.claims import (
+    Claim,
+    iter_claims,
+    parse,
+    parse_claim,
+    parse_markers,
+    render,
+    split_sentences,
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("China leads [2].", [2]),
+        ("China leads [1, 3].", [1, 3]),
+        ("China leads [1][3].", [1, 3]),
+        ("China leads [1-3].", [1, 2, 3]),
+        ("China leads [1–3].", [1, 2, 3]),  # en dash
+        ("China leads 【2】.", [2]),
+        ("China leads (Source 2).", [2]),
+        ("China leads (Sources 2 and 4).", [2, 4]),
+        ("China leads [Source 2].", [2]),
+        ("China leads [S2].", [2]),
+        ("China leads [S1-S3].", [1, 2, 3]),
+        ("China leads [3] and [1][3].", [3, 1]),  # first appearance order, no repeats
+        ("China leads (2).", []),  # a bare parenthesised number is not a marker
+        ("China leads [a].", []),
+    ],
+)
+def test_parse_markers(text: str, expected: list[int]) -> None:
+    assert parse_markers(text) == expected
+
+
+def test_split_sentences_respects_abbreviations_and_decimals() -> None:
+    text = (
+        "The U.S. imports magnets, e.g. from Japan. Prices rose 1.5 times in 2024 [1]. "
+        "Dr. Smith runs plant No. 3 in Texas. It reached 390,000 t. Next one."
+    )
+    assert split_sentences(text) == [
+        "The U.S. imports magnets, e.g. from Japan.",
+        "Prices rose 1.5 times in 2024 [1].",
+        "Dr. Smith runs plant No. 3 in Texas.",
+        "It reached 390,000 t.",
+        "Next one.",
+    ]
+
+
+def test_markers_after_the_period_stay_with_their_sentence() -> None:
+    assert split_sentences("Lynas is Australian. [2] MP is American. [3][4]") == [
+        "Lynas is Australian. [2]",
+        "MP is American. [3][4]",
+    ]
+
+
+def test_lower_case_after_period_is_not_a_boundary() -> None:
+    assert split_sentences("Output rose approx. ten percent. Fine.") == [
+        "Output rose approx. ten percent.",
+        "Fine.",
+    ]
+
+
+def test_parse_claim_hoists_markers_and_splits_punctuation() -> None:
+    assert parse_claim("According to [2], prices rose 5%.") == Claim("Prices rose 5%", [2], ".")
+    assert parse_claim("Prices [1] rose 5% [3]!") == Claim("Prices rose 5%", [1, 3], "!")
+    assert parse_claim("China dominates (see [2])") == Claim("China dominates", [2], "")
+
+
+def test_claim_render_puts_markers_before_final_punctuation() -> None:
+    assert Claim("China refines 90%", [1, 3], ".").render() == "China refines 90% [1][3]."
+    assert Claim("China refines 90%", [], ".").render() == "China refines 90%."
+    assert Claim("No end", [2], "").render() == "No end [2]"
+
+
+INSIGHTS = """### What drives NdPr prices?
+
+- **Supply:** China mined about 70% of rare earths in 2023 [1, 3].
+- Demand: EV magnet demand grew 12% 【2】
+- Policy: The U.S. imposed Section 301 tariffs (Source 4).
+
+### Who else produces?
+
+- Lynas: Lynas produced 10,900 t in FY2024 [2]. It is expanding [S5]."""
+
+
+def test_insights_parse_structure() -> None:
+    blocks = parse(INSIGHTS)
+    kinds = [b.kind for b in blocks]
+    assert kinds == [
+        "heading",
+        "blank",
+        "bullet",
+        "bullet",
+        "bullet",
+        "blank",
+        "heading",
+        "blank",
+        "bullet",
+    ]
+    assert blocks[0].raw == "### What drives NdPr prices?" and blocks[0].level == 3
+    assert [b.label for b in blocks if b.kind == "bullet"] == [
+        "**Supply:** ",
+        "Demand: ",
+        "Policy: ",
+        "Lynas: ",
+    ]
+    claims = [c for _, c in iter_claims(blocks)]
+    assert [c.citations for c in claims] == [[1, 3], [2], [4], [2], [5]]
+    assert claims[0].text == "China mined about 70% of rare earths in 2023"
+    assert claims[2].text == "The U.S. imposed Section 301 tariffs"
+
+
+def test_insights_round_trip_canonicalises_markers_only() -> None:
+    expected = """### What drives NdPr prices?
+
+- **Supply:** China mined about 70% of rare earths in 2023 [1][3].
+- Demand: EV magnet demand grew 12% [2]
+- Policy: The U.S. imposed Section 301 tariffs [4].
+
+### Who else produces?
+
+- Lynas: Lynas produced 10,900 t in FY2024 [2]. It is expanding [5]."""
+    assert render(parse(INSIGHTS)) == expected
+    assert render(parse(expected)) == expected  # canonical text is a fixed point
+
+
+def test_brief_paragraph_and_wrapped_lines() -> None:
+    text = "China leads [1]. Lynas is\nsecond [2].\n\n\nThe documents do not say more."
+    blocks = parse(text)
+    assert [b.kind for b in blocks] == ["paragraph", "blank", "blank", "paragraph"]
+    assert [c.text for c in blocks[0].claims] == ["China leads", "Lynas is second"]
+    assert (
+        render(blocks) == "China leads [1]. Lynas is second [2].\n\nThe documents do not say more."
+    )
+
+
+def test_long_prefix_with_colon_is_not_a_label() -> None:
+    (block,) = parse("- China holds 70% of mining: the rest is spread out [1].")
+    assert block.label == ""
+    assert block.claims[0].text.startswith("China holds 70% of mining:")
+
+
+def test_bold_line_counts_as_heading_and_numbered_list_as_bullets() -> None:
+    blocks = parse("**What changed in 2025?**\n1. Licences [2]\n2. Quotas [3]")
+    assert [b.kind for b in blocks] == ["heading", "bullet", "bullet"]
+    assert [b.prefix for b in blocks[1:]] == ["1. ", "2. "]
+    assert render(blocks) == "**What changed in 2025?**\n1. Licences [2]\n2. Quotas [3]"

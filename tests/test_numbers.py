@@ -1,0 +1,157 @@
+"""Number reading and normalisation: hand-worked cases for every form the brief names."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.numbers import Quantity, extract_quantities, normalize_numbers, unsupported_quantities
+
+
+def values(text: str, **kw) -> list[tuple[float, str]]:
+    return [(q.value, q.unit) for q in extract_quantities(text, **kw)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("25,300 t", [(25300.0, "")]),
+        ("25300 t", [(25300.0, "")]),
+        ("25\u2009300 t", [(25300.0, "")]),  # thin space
+        ("25\u202f300 t", [(25300.0, "")]),  # narrow no-break space
+        ("1.5 times", [(1.5, "")]),
+        ("44 million people", [(44_000_000.0, "")]),
+        ("1.2 billion", [(1_200_000_000.0, "")]),
+        ("3 thousand", [(3000.0, "")]),
+        ("2.5 bn", [(2_500_000_000.0, "")]),
+        ("7 mn", [(7_000_000.0, "")]),
+        ("$35M", [(35_000_000.0, "money")]),
+        ("US$1 billion", [(1_000_000_000.0, "money")]),
+        ("A$1.65 billion", [(1_650_000_000.0, "money")]),
+        ("$500k", [(500_000.0, "money")]),
+        ("RMB 1.2 billion", [(1_200_000_000.0, "money")]),
+        ("35 million dollars", [(35_000_000.0, "money")]),
+        ("87%", [(87.0, "percent")]),
+        ("87 percent", [(87.0, "percent")]),
+        ("87 per cent", [(87.0, "percent")]),
+        ("390 kt", [(390_000.0, "")]),
+        ("20 Mt", [(20_000_000.0, "")]),
+        ("-5%", [(5.0, "percent")]),  # signs ignored
+    ],
+)
+def test_single_figures(text: str, expected: list[tuple[float, str]]) -> None:
+    assert values(text) == expected
+
+
+def test_separators_and_scale_words_give_equal_quantities() -> None:
+    assert extract_quantities("25,300") == extract_quantities("25300") == [Quantity(25300, "")]
+    assert extract_quantities("44 million") == extract_quantities("44,000,000")
+    assert extract_quantities("87%") == extract_quantities("87 per cent")
+
+
+def test_ranges_give_both_ends_with_shared_unit() -> None:
+    assert values("60-70%") == [(60.0, "percent"), (70.0, "percent")]
+    assert values("60 to 70 percent") == [(60.0, "percent"), (70.0, "percent")]
+    assert values("$1-2 billion") == [(1e9, "money"), (2e9, "money")]
+    assert values("$1-2m") == [(1e6, "money"), (2e6, "money")]
+
+
+def test_percent_then_money_is_two_figures_not_a_range() -> None:
+    text = "revenue fell 52% to $253.4 million"
+    assert values(text) == [(52.0, "percent"), (253_400_000.0, "money")]
+
+
+def test_years_and_dates() -> None:
+    assert values("in 2024") == [(2024.0, "year")]
+    assert values("2020-2025") == [(2020.0, "year"), (2025.0, "year")]
+    assert values("on 2025-04-15") == [(2025.0, "year")]  # day and month ignored
+    assert values("On 15 April 2025") == [(2025.0, "year")]
+    assert values("April 15, 2025") == [(2025.0, "year")]
+    # a year needs 4 bare digits: with a separator or unit it is a plain figure
+    assert values("2,025 t") == [(2025.0, "")]
+    assert values("12 may rise") == [(12.0, "")]  # lower-case "may" is not the month
+    assert values("FY2024 and mid-2025") == [(2024.0, "year"), (2025.0, "year")]
+
+
+def test_not_quantities() -> None:
+    assert values("as reported [3] and [1, 2] or [S4] and 【5】 (Source 6)") == []
+    assert values("1. First point\n2) Second point") == []
+    assert values("the 3rd largest and the 21st") == []
+    assert values("Q3 Nd2Fe14B COVID-19 CO2") == []
+    assert values("Section 232 and Section 301") == [(232.0, ""), (301.0, "")]
+    assert values("5 m long") == [(5.0, "")]  # "m" scales only after a currency
+    assert values("pre-1,000 and 1,2345") == [(1.0, "")]  # never start inside a digit group
+
+
+def test_number_words_only_on_request() -> None:
+    assert values("two mines") == []
+    assert values("two mines and three million tonnes", number_words=True) == [
+        (2.0, ""),
+        (3_000_000.0, ""),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("25,300 t", "25300 t"),
+        ("25\u2009300", "25300"),
+        ("44 million people", "44000000 people"),
+        ("87%", "87 percent"),
+        ("87 per cent", "87 percent"),
+        ("1.50", "1.5"),
+        ("2.0x", "2x"),
+        ("$35M", "$35000000"),
+        ("A$1.65 billion", "A$1650000000"),
+        ("a$1.65 billion", "a$1650000000"),  # the eval harness casefolds first
+        ("60-70%", "60-70 percent"),
+        ("390 kt", "390000 t"),
+        ("see [3], Section 232, 2025-04-15", "see [3], Section 232, 2025-04-15"),
+        ("no numbers here", "no numbers here"),
+    ],
+)
+def test_normalize_numbers(text: str, expected: str) -> None:
+    assert normalize_numbers(text) == expected
+
+
+def test_normalize_for_must_include_matching() -> None:
+    answer = "Output reached 44,000,000 t; China holds 87 per cent; capex A$1.65bn [2]."
+    norm = normalize_numbers(answer).lower()
+    for phrase in ("44 million", "87%", "A$1.65 billion"):
+        assert normalize_numbers(phrase).lower() in norm
+
+
+@pytest.mark.parametrize(
+    ("claim", "passage"),
+    [
+        ("about 70%", "69.8%"),  # rounding to the claim's precision
+        ("390,000 t", "390 thousand tonnes"),
+        ("1.2 million", "1,200,000"),
+        ("1.2 million", "1,234,567"),
+        ("44 million", "43.6 million"),
+        ("$35M", "US$35 million"),
+        ("A$1.7 billion", "A$1.65 billion"),
+        ("2 mines", "two mines"),
+        ("rose 12% in 2023 [2]", "grew 12% in 2023"),
+        ("$35 million", "35 million"),  # currency named elsewhere in the passage
+        ("35", "35%"),
+    ],
+)
+def test_supported_quantities(claim: str, passage: str) -> None:
+    assert unsupported_quantities(claim, passage) == []
+
+
+@pytest.mark.parametrize(
+    ("claim", "passage", "missing"),
+    [
+        ("390,000 t", "270,000 t", Quantity(390000, "")),
+        ("about 70%", "70.6%", Quantity(70, "percent")),
+        ("69.8%", "70%", Quantity(69.8, "percent")),  # more precise than the source
+        ("25,300 t", "25,320 t", Quantity(25300, "")),  # no blanket relative slack
+        ("A$2 billion", "A$1.65 billion", Quantity(2e9, "money")),  # coarser than 2 figures
+        ("in 2024", "in 2025", Quantity(2024, "year")),
+        ("35%", "35 tonnes", Quantity(35, "percent")),
+        ("44 thousand", "44 million", Quantity(44000, "")),
+    ],
+)
+def test_unsupported_quantities(claim: str, passage: str, missing: Quantity) -> None:
+    assert unsupported_quantities(claim, passage) == [missing]

@@ -1,0 +1,160 @@
+"""Support scoring: calibration on the hand-labelled set with the real embedder, plus each rule."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from rag.calibrate_support import choose, load_embedder, load_labelled, score_examples, sweep
+from rag.support import (
+    SUPPORT_THRESHOLD,
+    SupportScorer,
+    content_words,
+    has_opposite,
+    is_hedged,
+    qualifiers,
+    score_support,
+    stem,
+)
+
+LYNAS = (
+    "Lynas Rare Earths produced 10,900 tonnes of NdPr oxide in fiscal year 2024, up from 8,600 "
+    "tonnes a year earlier. The company processes ore from its Mount Weld mine in Western "
+    "Australia at its plant in Kuantan, Malaysia."
+)
+
+
+@pytest.fixture(scope="session")
+def minilm_embed():
+    """The real all-MiniLM-L6-v2 embed callable, loaded once per process."""
+    return load_embedder()
+
+
+@pytest.fixture(scope="module")
+def labelled():
+    return load_labelled()
+
+
+def test_labelled_file_covers_the_error_kinds(labelled) -> None:
+    assert len(labelled) >= 60
+    labels = Counter(e.label for e in labelled)
+    assert labels[True] >= 30 and labels[False] >= 30
+    kinds = {e.kind for e in labelled if not e.label}
+    assert {
+        "wrong_number",
+        "wrong_entity",
+        "wrong_year",
+        "negation",
+        "unrelated",
+        "restates_question",
+        "partial",
+    } <= kinds
+    assert len({e.id for e in labelled}) == len(labelled)
+
+
+def test_calibrated_threshold_meets_the_bar(labelled, minilm_embed) -> None:
+    scores = score_examples(labelled, minilm_embed)
+    labels = [e.label for e in labelled]
+    (overall,) = sweep(scores, labels, [SUPPORT_THRESHOLD])
+    # measured: precision 0.905, recall 0.957 on all 140 pairs
+    assert overall.precision >= 0.88 and overall.recall >= 0.9
+    calib = [i for i, e in enumerate(labelled) if e.split == "calibration"]
+    (first_set,) = sweep(
+        [scores[i] for i in calib], [labels[i] for i in calib], [SUPPORT_THRESHOLD]
+    )
+    # measured: precision 0.920, recall 0.958 on the 96 pairs written first
+    assert first_set.precision >= 0.9 and first_set.recall >= 0.9
+    # the constant is where the calibration rule lands (best F1 with precision >= 0.9)
+    assert abs(choose(sweep(scores, labels)).threshold - SUPPORT_THRESHOLD) <= 0.05
+
+
+def test_lexical_only_scoring_is_usable_at_the_same_threshold(labelled) -> None:
+    scores = score_examples(labelled, None)
+    (row,) = sweep(scores, [e.label for e in labelled], [SUPPORT_THRESHOLD])
+    # measured: precision 0.903, recall 0.929
+    assert row.precision >= 0.88 and row.recall >= 0.85
+
+
+def test_sweep_and_choose_hand_worked() -> None:
+    rows = sweep([0.9, 0.8, 0.6, 0.4], [True, False, True, False], [0.5, 0.7, 0.85])
+    assert [(r.threshold, r.precision, r.recall) for r in rows] == [
+        (0.5, 2 / 3, 1.0),
+        (0.7, 0.5, 0.5),
+        (0.85, 1.0, 0.5),
+    ]
+    assert choose(rows, min_precision=0.9).threshold == 0.85
+
+
+def test_numeric_veto_is_hard() -> None:
+    good = score_support("Lynas produced 10,900 tonnes of NdPr oxide in FY2024.", LYNAS)
+    assert good.numeric_ok and good.score >= SUPPORT_THRESHOLD
+    for wrong in ("12,900 tonnes", "10,900 tonnes in 2023"):
+        bad = score_support(f"Lynas produced {wrong} of NdPr oxide.", LYNAS)
+        assert bad.score == 0.0 and not bad.numeric_ok and not bad.supports()
+    missing = score_support("Lynas produced 12,900 tonnes of NdPr oxide.", LYNAS).missing_numbers
+    assert [q.raw for q in missing] == ["12,900"]
+
+
+def test_number_formats_still_match() -> None:
+    s = score_support("Lynas output rose from 8.6 thousand to 10.9 thousand tonnes.", LYNAS)
+    assert s.numeric_ok
+
+
+def test_wrong_entity_is_penalised() -> None:
+    s = score_support("MP Materials produced 10,900 tonnes of NdPr oxide in FY2024.", LYNAS)
+    assert "name" in s.penalties and set(s.missing_names) == {"mp", "material"}
+    assert not s.supports()
+
+
+def test_negation_opposite_hedge_and_qualifier_penalties() -> None:
+    assert "negation" in score_support("Lynas did not process ore at Kuantan.", LYNAS).penalties
+    assert has_opposite("Prices fell in 2024.", "Prices rose in 2024.")
+    assert not has_opposite("Prices fell.", "Prices fell after they rose.")
+    assert is_hedged("The refinery is expected to start in 2027.")
+    assert not is_hedged("Exports fell in May 2025.")  # the month is not the modal
+    forecast = "Capacity is 2,000 t. The company says capacity could later rise to 5,000 t."
+    assert "hedge" in score_support("Capacity is 5,000 t.", forecast).penalties
+    assert "hedge" not in score_support("Capacity is 2,000 t.", forecast).penalties
+    assert qualifiers("the second-largest producer, the only one") == {"second largest", "only"}
+    s = score_support(
+        "The U.S. was the largest producer.", "The U.S. was the second-largest producer."
+    )
+    assert "qualifier" in s.penalties
+
+
+def test_best_sentence_is_quoted() -> None:
+    s = score_support("Lynas processes Mount Weld ore in Malaysia.", LYNAS)
+    assert s.best_sentence == (
+        "The company processes ore from its Mount Weld mine in Western Australia at its plant "
+        "in Kuantan, Malaysia."
+    )
+    prices = "Analysts expect NdPr to reach US$90/kg by 2028. NdPr averaged US$58/kg in 2024."
+    assert score_support("NdPr averaged US$58/kg in 2024.", prices).best_sentence == (
+        "NdPr averaged US$58/kg in 2024."
+    )
+
+
+def test_light_stemming_and_aliases() -> None:
+    assert stem("prices") == stem("price")
+    assert stem("produced") == stem("produce") == stem("produces")
+    assert stem("processing") == stem("processes") == stem("process")
+    assert set(content_words("U.S. output")) == set(content_words("United States output"))
+    assert "china" in content_words("Chinese quotas")
+    assert content_words("the Pentagon") == content_words("the U.S. Department of Defense")
+
+
+def test_scorer_embeds_each_text_once() -> None:
+    calls: list[list[str]] = []
+
+    def fake_embed(texts: list[str]) -> np.ndarray:
+        calls.append(texts)
+        return np.tile(np.array([1.0, 0.0], dtype=np.float32), (len(texts), 1))
+
+    scorer = SupportScorer(fake_embed)
+    scorer.prepare(["Lynas produced 10,900 tonnes [1]."], [LYNAS])
+    assert len(calls) == 1
+    assert calls[0][:2] == ["Lynas produced 10,900 tonnes.", LYNAS]  # markers stripped
+    s = scorer.score("Lynas produced 10,900 tonnes [1].", LYNAS)
+    assert len(calls) == 1 and s.cosine == 1.0

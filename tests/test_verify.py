@@ -1,0 +1,195 @@
+"""Answer verification end to end: markers, repairs, removals, marking and Markdown structure."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from rag.calibrate_support import load_embedder
+from rag.claims import Claim
+from rag.verify import UNVERIFIED_MARK, is_structural, verify_answer
+
+PASSAGES = {
+    1: (
+        "China set its 2024 rare earth mining quota at 270,000 tonnes, an increase of 5.9% from "
+        "255,000 tonnes in 2023. The smelting and separation quota was set at 254,000 tonnes."
+    ),
+    2: (
+        "Lynas Rare Earths produced 10,900 tonnes of NdPr oxide in fiscal year 2024, up from 8,600 "
+        "tonnes a year earlier. The company processes ore from its Mount Weld mine in Western "
+        "Australia at its plant in Kuantan, Malaysia."
+    ),
+    3: (
+        "The U.S. Department of Defense awarded US$35 million to MP Materials in February 2022 to "
+        "design and build a facility for processing heavy rare earth elements at Mountain Pass."
+    ),
+}
+QUOTA = "China set its 2024 rare earth mining quota at 270,000 tonnes"
+LYNAS = "Lynas produced 10,900 tonnes of NdPr oxide in fiscal year 2024"
+DOD = "The Department of Defense awarded US$35 million to MP Materials in February 2022"
+
+
+@pytest.fixture(scope="session")
+def embed():
+    """The real all-MiniLM-L6-v2 embed callable, loaded once per process."""
+    return load_embedder()
+
+
+def test_supported_claim_is_verified_with_evidence(embed) -> None:
+    v = verify_answer(f"{QUOTA} [1].", PASSAGES, embed=embed)
+    assert v.text == f"{QUOTA} [1]."
+    (claim,) = v.claims
+    assert (claim.status, claim.citations) == ("verified", [1])
+    assert claim.evidence == {
+        1: (
+            "China set its 2024 rare earth mining quota at 270,000 tonnes, an increase of 5.9% "
+            "from 255,000 tonnes in 2023."
+        )
+    }
+    assert (v.invalid_markers, v.removed, v.repaired) == (0, 0, 0)
+
+
+def test_invalid_marker_is_dropped(embed) -> None:
+    v = verify_answer(f"{LYNAS} [2][9].", PASSAGES, embed=embed)
+    assert v.text == f"{LYNAS} [2]."
+    assert v.invalid_markers == 1
+    assert v.claims[0].citations == [2] and "[9]" in v.claims[0].reason
+
+
+def test_wrong_citation_is_repointed(embed) -> None:
+    v = verify_answer(f"{QUOTA} [2].", PASSAGES, embed=embed)
+    assert v.text == f"{QUOTA} [1]."
+    (claim,) = v.claims
+    assert (claim.status, claim.citations) == ("repaired", [1])
+    assert claim.reason == "re-pointed [2] -> [1]"
+    assert v.repaired == 1
+
+
+def test_claim_without_marker_gets_the_supporting_passage(embed) -> None:
+    v = verify_answer(f"{DOD}.", PASSAGES, embed=embed)
+    assert v.text == f"{DOD} [3]."
+    assert v.claims[0].status == "repaired" and v.claims[0].reason == "no marker; attached [3]"
+
+
+def test_number_mismatch_is_removed(embed) -> None:
+    v = verify_answer(
+        f"{QUOTA} [1]. China set its 2024 mining quota at 390,000 tonnes [1].",
+        PASSAGES,
+        embed=embed,
+    )
+    assert v.text == f"{QUOTA} [1]."
+    removed = v.claims[1]
+    assert removed.status == "removed" and "390,000" in removed.reason
+    assert (v.removed, v.repaired, v.invalid_markers) == (1, 0, 0)
+
+
+def test_unsupported_sentence_is_removed_or_marked(embed) -> None:
+    answer = f"{LYNAS} [2]. Lynas will double its output by 2030 [2]."
+    removed = verify_answer(answer, PASSAGES, embed=embed)
+    assert removed.text == f"{LYNAS} [2]."
+    assert [c.status for c in removed.claims] == ["verified", "removed"]
+
+    marked = verify_answer(answer, PASSAGES, embed=embed, policy="mark")
+    assert marked.text == f"{LYNAS} [2]. Lynas will double its output by 2030 {UNVERIFIED_MARK}."
+    assert [c.status for c in marked.claims] == ["verified", "unsupported"]
+    assert marked.claims[1].citations == [] and marked.removed == 0
+
+
+def test_claims_citing_two_passages_together(embed) -> None:
+    v = verify_answer(
+        "Lynas produced 10,900 tonnes of NdPr oxide while China's quota was 270,000 tonnes [1][2].",
+        PASSAGES,
+        embed=embed,
+    )
+    assert v.claims[0].status == "verified" and v.claims[0].citations == [1, 2]
+    assert set(v.claims[0].evidence) == {1, 2}
+
+
+def test_structural_sentences_are_kept_without_markers(embed) -> None:
+    v = verify_answer(
+        f"{QUOTA} [1]. The documents do not say what the 2026 quota will be [1].",
+        PASSAGES,
+        embed=embed,
+    )
+    assert v.text == f"{QUOTA} [1]. The documents do not say what the 2026 quota will be."
+    assert [c.status for c in v.claims] == ["verified", "structural"]
+
+
+INSIGHTS = f"""### How large is China's quota?
+
+- **Quota:** {QUOTA} [1].
+- Lynas: {LYNAS} [1][7].
+
+### What will prices do?
+
+- Outlook: NdPr prices will triple by 2030 [2].
+- Demand: Magnet demand will exceed supply by 40% [3]."""
+
+
+def test_insights_structure_preserved_and_emptied_section_dropped(embed) -> None:
+    v = verify_answer(INSIGHTS, PASSAGES, embed=embed)
+    assert v.text == (
+        f"### How large is China's quota?\n\n- **Quota:** {QUOTA} [1].\n- Lynas: {LYNAS} [2]."
+    )
+    statuses = [(c.status, c.citations) for c in v.claims]
+    assert statuses == [
+        ("structural", []),
+        ("verified", [1]),
+        ("repaired", [2]),
+        ("structural", []),
+        ("removed", []),
+        ("removed", []),
+    ]
+    assert v.claims[3].reason.startswith("dropped")
+    assert (v.invalid_markers, v.removed, v.repaired) == (1, 2, 1)
+
+
+def test_insights_under_policy_mark_keeps_every_section(embed) -> None:
+    v = verify_answer(INSIGHTS, PASSAGES, embed=embed, policy="mark")
+    assert v.text.count("### ") == 2
+    assert v.text.count(UNVERIFIED_MARK) == 2
+    assert "- Outlook: NdPr prices will triple by 2030 ⚠️ unverified." in v.text
+    assert (v.invalid_markers, v.removed, v.repaired) == (1, 0, 1)
+
+
+def test_everything_unsupported_gives_empty_text(embed) -> None:
+    v = verify_answer(
+        "## Answer\n\nHere are the key points:\n\n- Prices will triple [1].\n- Demand doubles [2].",
+        PASSAGES,
+        embed=embed,
+    )
+    assert v.text == ""
+    assert v.removed == 2
+
+
+def test_without_embedder_and_without_passages() -> None:
+    v = verify_answer(f"{QUOTA} [1]. {LYNAS} [3].", PASSAGES, embed=None)
+    assert v.text == f"{QUOTA} [1]. {LYNAS} [2]."
+    empty = verify_answer(f"{QUOTA} [1].", {}, embed=None)
+    assert empty.text == "" and empty.invalid_markers == 1 and empty.removed == 1
+
+
+def test_to_dict_is_json_ready(embed) -> None:
+    v = verify_answer(f"{QUOTA} [2].", PASSAGES, embed=embed)
+    data = json.loads(json.dumps(v.to_dict()))
+    assert data["repaired"] == 1 and data["claims"][0]["status"] == "repaired"
+    assert data["claims"][0]["evidence"]["1"].startswith("China set its 2024")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The documents do not say what the 2026 quota will be", True),
+        ("The provided passages don't mention Vietnam", True),
+        ("I cannot find this in the sources", True),
+        ("There is not enough information to answer", True),
+        ("Here are the key points:", True),
+        ("In summary", True),
+        ("The documents do not say, but prices rose 50%", False),
+        ("In summary, prices rose 50%", False),
+        ("China dominates refining", False),
+    ],
+)
+def test_is_structural(text: str, expected: bool) -> None:
+    assert is_structural(Claim(text)) is expected
