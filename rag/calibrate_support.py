@@ -8,7 +8,9 @@ costs an analyst more than a wrongly removed one).
 
 Usage: `python -m rag.calibrate_support [labelled.jsonl] [--lexical-only]`. The labelled file's
 passages are written for calibration: their figures are illustrative, not a source of facts.
-Not handled here: cross-validation (the set is small; the figures reported are in-sample).
+Each pair has a `split` recording when it was written ("calibration" first, then "holdout" and
+"holdout2" after the scorer was tuned); metrics are printed per split at the chosen threshold.
+Not handled here: cross-validation (the set is small; the pooled figures are in-sample).
 """
 
 from __future__ import annotations

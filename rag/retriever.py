@@ -23,7 +23,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from rag.filters import Filters, ResolvedFilter, resolve
-from rag.fusion import cap_per_group, drop_near_duplicates, rrf
+from rag.fusion import RRF_K, cap_per_group, drop_near_duplicates, rrf
 from ree.index import Chunk, Index
 from ree.settings import Settings
 
@@ -82,7 +82,9 @@ class HybridRetriever(BaseRetriever):
     bm25_weight: float = 1.0
     max_per_doc: int = 3
     expand: int = 0  # neighbouring chunks to add on each side of a hit
+    dedup_threshold: float | None = 0.8  # None: keep near-duplicates (BEIR judges every doc id)
     mode: Mode = "hybrid"
+    rrf_k: int = RRF_K
     filters: Filters | None = None
 
     @classmethod
@@ -143,11 +145,14 @@ class HybridRetriever(BaseRetriever):
         elif self.mode == "bm25":
             scores = {cid: s for cid, s in bm25}
         else:
-            scores = rrf([(dense_ids, self.dense_weight), (bm25_ids, self.bm25_weight)])
+            scores = rrf([(dense_ids, self.dense_weight), (bm25_ids, self.bm25_weight)], self.rrf_k)
         ordered = sorted(scores, key=lambda c: -scores[c])
         chunks = self.index.docstore.get_chunks(ordered)  # only live chunks survive
         ordered = [cid for cid in ordered if cid in chunks and flt.accepts(chunks[cid].metadata)]
-        ordered = drop_near_duplicates(ordered, {c: chunks[c].text for c in ordered})
+        if self.dedup_threshold is not None:
+            ordered = drop_near_duplicates(
+                ordered, {c: chunks[c].text for c in ordered}, self.dedup_threshold
+            )
         picked = cap_per_group(ordered, {c: chunks[c].doc_id for c in ordered}, self.max_per_doc, k)
 
         dense_rank = {cid: i + 1 for i, cid in enumerate(dense_ids)}

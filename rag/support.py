@@ -20,6 +20,8 @@ Components:
   ("largest" where it says "second-largest").
 
 score = 0.5 * lexical + 0.5 * cosine (lexical alone without vectors), times the penalties.
+A claim opening with "It ..." may be scored with `context` (the sentence it refers to): the
+context counts for words and meaning only, never for figures or the penalty rules.
 
 `SUPPORT_THRESHOLD` = 0.75, calibrated with all-MiniLM-L6-v2 by `python -m rag.calibrate_support`
 on tests/data/support_labelled.jsonl: 140 hand-labelled rare-earth pairs (70 supported), rule
@@ -169,7 +171,8 @@ def stem(word: str) -> str:
         w = w[:-2]
     if len(w) > 4 and w.endswith("e"):
         w = w[:-1]
-    return w
+    # British/American spellings: licence/license, defence/defense, organise/organize
+    return re.sub(r"(?<=.{3})(?:enc$|iz$)", lambda m: "ens" if m.group(0) == "enc" else "is", w)
 
 
 _OPPOSITE_STEMS = tuple(
@@ -252,15 +255,18 @@ def score_support(
     claim_vec: np.ndarray | None = None,
     passage_vec: np.ndarray | None = None,
     sentence_vecs: np.ndarray | None = None,
+    context: str = "",
 ) -> SupportScore:
     """Score `passage` as support for `claim`. Vectors must be L2-normalised.
 
     `sentence_vecs` rows align with `passage_sentences(passage)`; the cosine used is the best of
-    the whole passage and its sentences.
+    the whole passage and its sentences. `context` (the sentence an "It ..." claim refers to)
+    joins the claim for words and meaning - `claim_vec` is then the vector of
+    `with_context(claim, context)` - but never for figures, negation or the other rules.
     """
     claim = strip_markers(claim)
     sentences = passage_sentences(passage)
-    claim_words = content_words(claim)
+    claim_words = content_words(with_context(claim, context))
     passage_words = content_words(passage)
     lexical = _coverage(claim_words, passage_words)
     sentence_lex = [_coverage(claim_words, content_words(s)) for s in sentences]
@@ -311,6 +317,12 @@ def score_support(
     )
 
 
+def with_context(claim: str, context: str) -> str:
+    """The text whose words and vector stand for `claim` when it needs `context`."""
+    claim = strip_markers(claim)
+    return f"{strip_markers(context).rstrip('.')}. {claim}" if context else claim
+
+
 def _hedged_evidence(claim: str, evidence: str, sentences: list[str]) -> bool:
     """The evidence is a forecast or plan: the best sentence is hedged, or every sentence holding
     one of the claim's figures is ("capacity could later rise to 5,000 t" read as "is 5,000 t")."""
@@ -352,15 +364,17 @@ class SupportScorer:
             vectors = np.asarray(self._embed(todo), dtype=np.float32)
             self._vectors.update(zip(todo, vectors, strict=True))
 
-    def score(self, claim: str, passage: str) -> SupportScore:
+    def score(self, claim: str, passage: str, context: str = "") -> SupportScore:
         if self._embed is None:
-            return score_support(claim, passage)
-        self.prepare([claim], [passage])
+            return score_support(claim, passage, context=context)
+        subject = with_context(claim, context)
+        self.prepare([subject], [passage])
         sentences = passage_sentences(passage)
         return score_support(
             claim,
             passage,
-            claim_vec=self._vectors[strip_markers(claim)],
+            claim_vec=self._vectors[subject],
             passage_vec=self._vectors[passage],
             sentence_vecs=np.stack([self._vectors[s] for s in sentences]),
+            context=context,
         )

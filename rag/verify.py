@@ -12,6 +12,8 @@ applies that rule claim by claim and rebuilds the Markdown:
   a claim with no marker gets the best supporting passage attached ("repaired");
 - any other claim is removed (policy "remove") or kept without markers and flagged
   " ⚠️ unverified" (policy "mark"): status "removed" / "unsupported";
+- a claim opening with "It"/"They"/"The company"... is read together with the claim before it
+  in its section for words and meaning (never for figures);
 - headings, and sentences that state no fact ("The documents do not say ...", "Here are the key
   points:") are "structural": kept as written, without markers;
 - a heading whose claims were all removed goes too; blank lines are tidied.
@@ -31,7 +33,14 @@ import numpy as np
 
 from rag.claims import Block, Claim, parse, render
 from rag.numbers import extract_quantities
-from rag.support import SUPPORT_THRESHOLD, SupportScore, SupportScorer, content_words, stem
+from rag.support import (
+    SUPPORT_THRESHOLD,
+    SupportScore,
+    SupportScorer,
+    content_words,
+    stem,
+    with_context,
+)
 
 Status = Literal["verified", "repaired", "removed", "unsupported", "structural"]
 UNVERIFIED_MARK = "⚠️ unverified"
@@ -51,6 +60,11 @@ _META = re.compile(
 _TRANSITION = re.compile(
     r"^(?:here\s+(?:is|are)|below\s+(?:is|are)|in\s+summary|to\s+summari[sz]e|to\s+sum\s+up"
     r"|overall|key\s+(?:points|takeaways|insights|findings)|in\s+short|summary)\b",
+    re.IGNORECASE,
+)
+_ANAPHORA = re.compile(
+    r"^(?:it|its|they|their|this|these|that|those|he|she|such|the (?:company|firm|group|miner|"
+    r"project|plant|government|ministry|country|deal|move|ban|quota|policy|rule|rules))\b",
     re.IGNORECASE,
 )
 _TURN = re.compile(r"\b(?:but|however|although|though|while|whereas|yet|except)\b|;", re.I)
@@ -124,8 +138,9 @@ def verify_answer(
 ) -> Verification:
     """Verify `text` against `passages` (marker number -> passage text); see the module notes."""
     blocks = parse(text)
+    contexts = _contexts(blocks)
     scorer = SupportScorer(embed)
-    factual = [c.text for b in blocks for c in b.claims if not is_structural(c)]
+    factual = [with_context(c.text, contexts[id(c)]) for b in blocks for c in b.claims]
     scorer.prepare(factual, list(passages.values()))
     judge = _Judge(passages, scorer, policy, threshold)
 
@@ -139,7 +154,7 @@ def verify_answer(
             verdicts.append(verdict)
         kept: list[Claim] = []
         for claim in block.claims:
-            verdict, rendered = judge(claim)
+            verdict, rendered = judge(claim, contexts[id(claim)])
             verdicts.append(verdict)
             if rendered is not None:
                 kept.append(rendered)
@@ -159,6 +174,20 @@ def verify_answer(
         removed=sum(v.status == "removed" for v in verdicts),
         repaired=sum(v.status == "repaired" for v in verdicts),
     )
+
+
+def _contexts(blocks: list[Block]) -> dict[int, str]:
+    """For each claim (by id), the previous claim of its section if it opens with "It"/"They"..."""
+    contexts: dict[int, str] = {}
+    previous = ""
+    for block in blocks:
+        if block.kind == "heading":
+            previous = ""
+        for claim in block.claims:
+            contexts[id(claim)] = previous if _ANAPHORA.match(claim.text) else ""
+            if not is_structural(claim):
+                previous = claim.text
+    return contexts
 
 
 def _drop_orphan_intros(blocks: list[Block]) -> None:
@@ -205,7 +234,7 @@ class _Judge:
         self.threshold = threshold
         self.invalid_markers = 0
 
-    def __call__(self, claim: Claim) -> tuple[ClaimVerdict, Claim | None]:
+    def __call__(self, claim: Claim, context: str = "") -> tuple[ClaimVerdict, Claim | None]:
         written = claim.text + claim.end
         valid = [n for n in claim.citations if n in self.passages]
         invalid = [n for n in claim.citations if n not in self.passages]
@@ -216,10 +245,11 @@ class _Judge:
             verdict = ClaimVerdict(written, [], "structural", "states no checkable fact" + dropped)
             return verdict, Claim(claim.text, [], claim.end)
 
-        scores = {n: self.scorer.score(claim.text, p) for n, p in self.passages.items()}
+        scores = {n: self.scorer.score(claim.text, p, context) for n, p in self.passages.items()}
         supporters = [n for n in valid if scores[n].supports(self.threshold)]
         if not supporters and len(valid) > 1:
-            joint = self.scorer.score(claim.text, "\n".join(self.passages[n] for n in valid))
+            joint_text = "\n".join(self.passages[n] for n in valid)
+            joint = self.scorer.score(claim.text, joint_text, context)
             if joint.supports(self.threshold):
                 supporters = valid
         if supporters:

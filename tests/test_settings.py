@@ -20,7 +20,7 @@ def test_defaults(ree_settings: Settings) -> None:
     assert s.home == ree_settings.home == Path.cwd().resolve()
     assert s.llm == "local" and s.local_model == "qwen2.5-coder-1.5b"
     assert s.chroma_url == "" and s.collection == "ree"
-    assert (s.top_k, s.candidates, s.chunk_tokens, s.chunk_overlap) == (6, 40, 300, 40)
+    assert (s.top_k, s.candidates, s.chunk_tokens, s.chunk_overlap) == (5, 40, 300, 40)
     assert s.embed_backend == "onnx-int8"
     assert s.ui_host == "127.0.0.1" and not s.ui_allow_open
     assert s.llm_api_key.get_secret_value() == "" and s.ui_auth.get_secret_value() == ""
@@ -48,9 +48,10 @@ def test_env_prefix_parsing(ree_settings: Settings, monkeypatch) -> None:
 
 
 def test_get_settings_is_cached_until_cleared(ree_settings: Settings, monkeypatch) -> None:
-    assert get_settings().top_k == 6
+    default = Settings.model_fields["top_k"].default
+    assert get_settings().top_k == default
     monkeypatch.setenv("REE_TOP_K", "4")
-    assert get_settings().top_k == 6  # cached
+    assert get_settings().top_k == default  # cached
     get_settings.cache_clear()
     assert get_settings().top_k == 4
 

@@ -140,9 +140,21 @@ def test_light_stemming_and_aliases() -> None:
     assert stem("prices") == stem("price")
     assert stem("produced") == stem("produce") == stem("produces")
     assert stem("processing") == stem("processes") == stem("process")
+    assert stem("licences") == stem("licensing") and stem("defence") == stem("defense")
+    assert stem("organised") == stem("organized")
     assert set(content_words("U.S. output")) == set(content_words("United States output"))
     assert "china" in content_words("Chinese quotas")
     assert content_words("the Pentagon") == content_words("the U.S. Department of Defense")
+
+
+def test_context_adds_words_but_never_figures() -> None:
+    quota = "China set its 2024 quota at 270,000 tonnes, an increase of 5.9% from 2023."
+    bare = score_support("It rose 5.9% from 2023.", quota)
+    with_ctx = score_support("It rose 5.9% from 2023.", quota, context="China's 2024 quota")
+    assert (bare.lexical, with_ctx.lexical) == (0.0, 0.75)  # china (x2) + quota of 4, not rose
+    # the context's own figure is not checked: 2030 is absent from the passage
+    assert score_support("It increased 5.9%.", quota, context="In 2030 prices").numeric_ok
+    assert not score_support("It hit 2030 levels.", quota, context="China's quota").numeric_ok
 
 
 def test_scorer_embeds_each_text_once() -> None:

@@ -116,6 +116,16 @@ def test_structural_sentences_are_kept_without_markers(embed) -> None:
     assert [c.status for c in v.claims] == ["verified", "structural"]
 
 
+def test_pronoun_claim_is_read_with_the_claim_before_it(embed) -> None:
+    answer = f"- Quota: {QUOTA} [1].\n- Growth: It rose 5.9% from 2023 [1]."
+    v = verify_answer(answer, PASSAGES, embed=embed)
+    assert v.text == answer
+    assert [c.status for c in v.claims] == ["verified", "verified"]
+    # the same words after a heading have nothing to refer to
+    alone = verify_answer("### Growth\n\nIt rose 5.9% from 2023 [1].", PASSAGES, embed=embed)
+    assert alone.claims[1].status == "removed"
+
+
 INSIGHTS = f"""### How large is China's quota?
 
 - **Quota:** {QUOTA} [1].

@@ -1,0 +1,85 @@
+"""Deterministic stand-ins for the LLM (and only the LLM) in fast tests.
+
+`ScriptedChatModel` replies with fixed texts in turn, to drive verification through exact cases
+(wrong citation, invented number, injection obeyed...). `ExtractiveChatModel` answers like a
+perfectly obedient model: it reads the numbered sources in the prompt and returns the sentence
+that best overlaps the question, cited, so the whole pipeline (retrieval, evidence, verification,
+UI) can run end to end in milliseconds.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from pydantic import Field
+
+_SOURCE = re.compile(r"^\[(\d+)\] .*?\n(.*?)(?=\n\n\[\d+\] |\nSOURCES>>>|\Z)", re.S | re.M)
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+class _StreamingFake(BaseChatModel):
+    """Shared streaming plumbing: subclasses implement `reply(messages)`."""
+
+    calls: list[list[BaseMessage]] = Field(default_factory=list)
+
+    def reply(self, messages: list[BaseMessage]) -> str:
+        raise NotImplementedError
+
+    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                  run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:
+        self.calls.append(list(messages))
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=self.reply(messages)))])
+
+    def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                run_manager: CallbackManagerForLLMRun | None = None,
+                **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+        self.calls.append(list(messages))
+        for piece in re.findall(r"\S+\s*|\s+", self.reply(messages)):
+            yield ChatGenerationChunk(message=AIMessageChunk(content=piece))
+
+
+class ScriptedChatModel(_StreamingFake):
+    """Returns `replies` in order (the last one repeats)."""
+
+    replies: list[str]
+    model_name: str = "scripted-fake"
+
+    @property
+    def _llm_type(self) -> str:
+        return "scripted-fake"
+
+    def reply(self, messages: list[BaseMessage]) -> str:
+        i = min(len(self.calls) - 1, len(self.replies) - 1)
+        return self.replies[i]
+
+
+class ExtractiveChatModel(_StreamingFake):
+    """Answers with the source sentence that best matches the question, cited as [n]."""
+
+    model_name: str = "extractive-fake"
+    sentences: int = 1
+
+    @property
+    def _llm_type(self) -> str:
+        return "extractive-fake"
+
+    def reply(self, messages: list[BaseMessage]) -> str:
+        prompt = str(messages[-1].content)
+        question = prompt.rsplit("Question:", 1)[-1]
+        q = set(_WORD.findall(question.lower()))
+        best: list[tuple[int, int, str]] = []
+        for n, body in _SOURCE.findall(prompt):
+            for sent in re.split(r"(?<=[.!?])\s+|\n", body):
+                sent = sent.strip(" .")
+                if len(sent) > 20 and not sent.startswith("..."):
+                    best.append((len(q & set(_WORD.findall(sent.lower()))), -int(n), sent))
+        if not best:
+            return "The indexed documents do not answer this question."
+        best.sort(reverse=True)
+        return " ".join(f"{s} [{-n}]." for _, n, s in best[: self.sentences])
