@@ -92,7 +92,7 @@ def test_every_chunk_carries_its_metadata(corpus) -> None:
     docs = {d.doc_id: d for d in index.documents()}
     positions: dict[str, list[int]] = {}
     for cid, meta, text in zip(got["ids"], got["metadatas"], got["documents"], strict=True):
-        assert META_KEYS <= set(meta), f"{cid} lacks {META_KEYS - set(meta)}"
+        assert set(meta) >= META_KEYS, f"{cid} lacks {META_KEYS - set(meta)}"
         # Chroma and SQLite hold the same chunk: text and metadata
         assert live[cid].text == text
         assert live[cid].metadata == meta

@@ -42,7 +42,7 @@ from ingest.pipeline import build_chunks
 from ree.index import open_index
 from ree.runtime import get_embedder
 
-N_DOCS = 24
+N_DOCS = 16
 TEXT_TYPES = {".md", ".txt", ".html"}
 
 
@@ -98,8 +98,7 @@ def test_sigkill_mid_ingest_then_resume_equals_an_uninterrupted_run(
     docs = tmp_path / "docs"
     make_variants(docs)
     killed, clean = tmp_path / "killed", tmp_path / "clean"
-    for home in (killed, clean):
-        link_models(embedder_home, home)
+    link_models(embedder_home, killed)
 
     proc = subprocess.Popen(
         [PYTHON, "-m", "ingest", str(docs), "--json"], cwd=REPO, env=subprocess_env(killed),
@@ -126,8 +125,9 @@ def test_sigkill_mid_ingest_then_resume_equals_an_uninterrupted_run(
     assert resumed["failed"] == []
     assert resumed["unchanged"] == partial  # committed documents are not redone
     assert resumed["ingested"] == N_DOCS - partial
-    reference = run_ingest(docs, clean)
-    assert reference["ingested"] == N_DOCS
+    # the reference run happens in this process (a subprocess would only add start-up time)
+    reference = ingest_paths([docs], settings=make_settings(clean), progress=False)
+    assert reference.to_dict()["ingested"] == N_DOCS
 
     a = open_index(settings=make_settings(killed))
     b = open_index(settings=make_settings(clean))
@@ -154,7 +154,7 @@ def _edited_chunks(path: Path, settings, index):  # noqa: ANN001, ANN202
 
 def _edit(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
-    path.write_text(text + "\n\nUpdate: the Kalgoorlie cracking plant reached nameplate "
+    path.write_text(text + "\n\nUpdate: the Zanthorite pilot line reached a nameplate "
                     "capacity of 12,000 tonnes.\n", encoding="utf-8")
 
 
@@ -179,7 +179,7 @@ def test_crash_after_vectors_before_commit(tmp_path: Path, ready: None) -> None:
     assert index.docstore.chunk_ids() == old["sqlite"]
     assert index.docstore.get_chunks(sorted(orphans)) == {}
     assert set(index.keyword.ids) == old["bm25"]
-    assert index.keyword.search("Kalgoorlie nameplate", 5) == []
+    assert index.keyword.search("Zanthorite", 5) == []
     # a dense hit on an orphan is dropped by the docstore lookup every reader does
     hit_ids = [cid for cid, _ in index.vectors.query(
         get_embedder("onnx-int8").embed([fresh[-1].embed_text])[0], 3)]
@@ -191,7 +191,7 @@ def test_crash_after_vectors_before_commit(tmp_path: Path, ready: None) -> None:
     assert report.to_dict()["ingested"] == 1
     got = assert_consistent(index)
     assert got["sqlite"] == {c.id for c in chunks}
-    assert index.keyword.search("Kalgoorlie nameplate", 5)
+    assert index.keyword.search("Zanthorite", 5)
 
 
 def test_crash_after_commit_before_stale_delete(tmp_path: Path, ready: None) -> None:

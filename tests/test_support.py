@@ -58,7 +58,7 @@ def test_calibrated_threshold_meets_the_bar(labelled, minilm_embed) -> None:
     scores = score_examples(labelled, minilm_embed)
     labels = [e.label for e in labelled]
     (overall,) = sweep(scores, labels, [SUPPORT_THRESHOLD])
-    # measured: precision 0.905, recall 0.957 on all 140 pairs
+    # measured at 0.70 (torch fp32): precision >= 0.89, recall >= 0.98 on all 140 pairs
     assert overall.precision >= 0.88 and overall.recall >= 0.9
     calib = [i for i, e in enumerate(labelled) if e.split == "calibration"]
     (first_set,) = sweep(
@@ -66,8 +66,10 @@ def test_calibrated_threshold_meets_the_bar(labelled, minilm_embed) -> None:
     )
     # measured: precision 0.920, recall 0.958 on the 96 pairs written first
     assert first_set.precision >= 0.9 and first_set.recall >= 0.9
-    # the constant is where the calibration rule lands (best F1 with precision >= 0.9)
-    assert abs(choose(sweep(scores, labels)).threshold - SUPPORT_THRESHOLD) <= 0.05
+    # the calibration rule (best F1 with precision >= 0.9) lands at 0.75 on this set; the constant
+    # sits at most 0.1 below it on purpose, for recall on real model drafts (rag/support.py)
+    rule = choose(sweep(scores, labels)).threshold
+    assert rule - 0.1 <= SUPPORT_THRESHOLD <= rule
 
 
 def test_lexical_only_scoring_is_usable_at_the_same_threshold(labelled) -> None:
