@@ -176,49 +176,48 @@ def create_app(engine: "Engine | None" = None, settings: "Settings | None" = Non
             gr.HTML(header_html(), padding=False)
             stats = gr.Markdown(elem_id="ree-stats")
         with gr.Tabs():
-            with gr.Tab("Chat", id="chat"):
-                with gr.Row(equal_height=False):
-                    with gr.Column(scale=3, min_width=420):
-                        chatbot = gr.Chatbot(
-                            elem_id="ree-chat", label="Answers", show_label=False, height=600,
-                            placeholder=CHAT_PLACEHOLDER, layout="bubble",
-                            feedback_options=None, buttons=["copy", "copy_all"],
-                            examples=[{"text": q, "display_text": _example_label(q, m)}
-                                      for q, m in EXAMPLES],
-                        )
-                        with gr.Row(equal_height=True):
-                            question = gr.Textbox(
-                                elem_id="ree-question", show_label=False, scale=6, lines=1,
-                                max_lines=6, autofocus=True, submit_btn=False,
-                                placeholder="Ask about rare earths, e.g. Who refines most of the "
-                                            "world's rare earths?")
-                            send = gr.Button("Ask", variant="primary", scale=0, elem_id="ree-ask")
-                        with gr.Row():
-                            new_chat = gr.Button("New conversation", size="sm", variant="secondary",
-                                                 scale=0)
-                            gr.Markdown(
-                                "Follow-up questions use the conversation so far. Answers only "
-                                "use your indexed documents.", elem_classes="ree-small")
-                    with gr.Column(scale=1, min_width=300, elem_id="ree-options"):
-                        mode = gr.Radio(MODE_CHOICES, value="brief", label="Answer style",
-                                        info="Brief: a few cited sentences. In-Depth Insights: "
-                                             "sections of labelled, cited bullets.")
-                        with gr.Accordion("Filters", open=True):
-                            documents = gr.Dropdown(
-                                [], multiselect=True, label="Only these documents",
-                                info="Empty = the whole library", allow_custom_value=False)
-                            with gr.Row():
-                                since = gr.Textbox(label="Published from", placeholder="YYYY-MM-DD",
-                                                   min_width=120)
-                                until = gr.Textbox(label="to", placeholder="YYYY-MM-DD",
-                                                   min_width=120)
-                            doc_types = gr.Dropdown([], multiselect=True, label="File types")
-                            clear_filters = gr.Button("Clear filters", size="sm")
+            with gr.Tab("Chat", id="chat"), gr.Row(equal_height=False):
+                with gr.Column(scale=3, min_width=420):
+                    chatbot = gr.Chatbot(
+                        elem_id="ree-chat", label="Answers", show_label=False, height=600,
+                        placeholder=CHAT_PLACEHOLDER, layout="bubble",
+                        feedback_options=None, buttons=["copy", "copy_all"],
+                        examples=[{"text": q, "display_text": _example_label(q, m)}
+                                  for q, m in EXAMPLES],
+                    )
+                    with gr.Row(equal_height=True):
+                        question = gr.Textbox(
+                            elem_id="ree-question", show_label=False, scale=6, lines=1,
+                            max_lines=6, autofocus=True, submit_btn=False,
+                            placeholder="Ask about rare earths, e.g. Who refines most of the "
+                                        "world's rare earths?")
+                        send = gr.Button("Ask", variant="primary", scale=0, elem_id="ree-ask")
+                    with gr.Row():
+                        new_chat = gr.Button("New conversation", size="sm", variant="secondary",
+                                             scale=0)
                         gr.Markdown(
-                            "Each answer is followed by its **sources** (with the quoted "
-                            "supporting sentence) and a **verification** note: unsupported "
-                            "sentences are removed and wrong citations repaired before you see "
-                            "them.", elem_classes="ree-help")
+                            "Follow-up questions use the conversation so far. Answers only "
+                            "use your indexed documents.", elem_classes="ree-small")
+                with gr.Column(scale=1, min_width=300, elem_id="ree-options"):
+                    mode = gr.Radio(MODE_CHOICES, value="brief", label="Answer style",
+                                    info="Brief: a few cited sentences. In-Depth Insights: "
+                                         "sections of labelled, cited bullets.")
+                    with gr.Accordion("Filters", open=True):
+                        documents = gr.Dropdown(
+                            [], multiselect=True, label="Only these documents",
+                            info="Empty = the whole library", allow_custom_value=False)
+                        with gr.Row():
+                            since = gr.Textbox(label="Published from", placeholder="YYYY-MM-DD",
+                                               min_width=120)
+                            until = gr.Textbox(label="to", placeholder="YYYY-MM-DD",
+                                               min_width=120)
+                        doc_types = gr.Dropdown([], multiselect=True, label="File types")
+                        clear_filters = gr.Button("Clear filters", size="sm")
+                    gr.Markdown(
+                        "Each answer is followed by its **sources** (with the quoted "
+                        "supporting sentence) and a **verification** note: unsupported "
+                        "sentences are removed and wrong citations repaired before you see "
+                        "them.", elem_classes="ree-help")
             with gr.Tab("Library", id="library"):
                 summary = gr.Markdown()
                 table = gr.Dataframe(

@@ -351,7 +351,26 @@ def _citation_row(c: Any) -> dict[str, Any]:
     return {"n": c.n, "source": c.source, "title": c.title, "page": c.page, "quote": c.quote}
 
 
-def answer_item(engine: Any, item: QAItem, *, mode: str, k: int) -> dict[str, Any]:
+class MemoEmbed:
+    """Embedding with a run-wide memo: the same passages come back question after question."""
+
+    def __init__(self, embedder: Any) -> None:
+        self.embedder = embedder
+        self.memo: dict[str, Any] = {}
+
+    def __call__(self, texts: list[str]) -> Any:
+        import numpy as np
+
+        todo = [t for t in dict.fromkeys(texts) if t not in self.memo]
+        if todo:
+            self.memo.update(zip(todo, self.embedder.embed(todo), strict=True))
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        return np.stack([self.memo[t] for t in texts])
+
+
+def answer_item(engine: Any, item: QAItem, *, mode: str, k: int,
+                embed: MemoEmbed | None = None) -> dict[str, Any]:
     """Run one question through the engine and build its results row (scored)."""
     from rag.evidence import build_evidence
     from rag.support import SupportScorer
@@ -363,7 +382,7 @@ def answer_item(engine: Any, item: QAItem, *, mode: str, k: int) -> dict[str, An
     passages = build_evidence(hits, answer.standalone_question or item.question,
                               engine.settings.evidence_tokens)
     texts = {p.n: p.text for p in passages}
-    scorer = SupportScorer(engine.embedder.embed)
+    scorer = SupportScorer(embed or MemoEmbed(engine.embedder))
     draft = judge_statements(answer.draft, texts, scorer) if answer.draft.strip() else None
     final = None if answer.refused else judge_statements(answer.text, texts, scorer)
     retrieved = [str(h.chunk.metadata.get("source", "")) for h in hits]
@@ -479,14 +498,15 @@ def run_qa(
     index, ingest = prepare_index(corpus, settings, progress=progress)
     embedder = embedder or get_embedder(settings.embed_backend)
     engine = _recording_engine(settings, index, embedder, model)
+    embed = MemoEmbed(embedder)
 
     rows: list[dict[str, Any]] = []
     interrupted = False
-    bar = tqdm(items, desc=f"eval {suite.stem}", unit="q", disable=not progress)
+    bar = tqdm(total=len(items), desc=f"eval {suite.stem}", unit="q", disable=not progress)
     try:
-        for i, item in enumerate(bar):
+        for i, item in enumerate(items):
             try:
-                row = answer_item(engine, item, mode=mode, k=k)
+                row = answer_item(engine, item, mode=mode, k=k, embed=embed)
             except KeyboardInterrupt:
                 raise
             except Exception as exc:  # one broken question must not lose an hour's run
@@ -496,7 +516,8 @@ def run_qa(
                     raise  # every later question would fail the same way
                 row = _error_row(item, exc)
             rows.append(row)
-            bar.set_postfix(_postfix(rows))
+            bar.set_postfix(_postfix(rows), refresh=False)
+            bar.update(1)
             if on_item is not None:
                 on_item(i, row)
     except KeyboardInterrupt:
