@@ -148,7 +148,8 @@ def create_app(engine: "Engine | None" = None, settings: "Settings | None" = Non
         for problem in result.refused:
             gr.Warning(f"Not added: {problem.replace('`', '')}")
         if result.ingested:
-            gr.Info(f"Added {len(result.ingested)} document(s) to the library.")
+            n = len(result.ingested)
+            gr.Info(f"Added {n} document{'s' * (n != 1)} to the library.")
         return (result.markdown(), None, *refresh())
 
     def remove_documents(doc_ids: list | None):
@@ -157,7 +158,8 @@ def create_app(engine: "Engine | None" = None, settings: "Settings | None" = Non
             gr.Warning("Select documents to remove (click a row or pick them in the list).")
             return ("Nothing selected.", *refresh())
         removed = library.remove_documents(doc_ids, index=index, settings=settings)
-        text = (f"Removed {len(removed)} document(s): " + "; ".join(removed)) if removed \
+        n = len(removed)
+        text = (f"Removed {n} document{'s' * (n != 1)}: " + "; ".join(removed)) if removed \
             else "Those documents were already gone."
         return (text, *refresh())
 
@@ -235,13 +237,14 @@ def create_app(engine: "Engine | None" = None, settings: "Settings | None" = Non
                             label=f"PDF, Word, HTML, Markdown, text or CSV - up to "
                                   f"{settings.max_upload_mb} MB each", height=150,
                             elem_id="ree-upload")
-                        add = gr.Button("Add to library", variant="primary", elem_id="ree-add")
+                        add = gr.Button("Add to library", variant="primary", size="md",
+                                        elem_id="ree-add")
                         upload_status = gr.Markdown(elem_id="ree-upload-status")
                     with gr.Column():
                         gr.Markdown("#### Remove documents")
                         to_remove = gr.Dropdown([], multiselect=True, label="Documents to remove",
                                                 elem_id="ree-remove-select")
-                        remove = gr.Button("Remove from library", variant="stop",
+                        remove = gr.Button("Remove from library", variant="stop", size="md",
                                            elem_id="ree-remove")
                         remove_status = gr.Markdown(elem_id="ree-remove-status")
                         gr.Markdown("Removing takes a document out of the index. Your own files "
@@ -287,15 +290,17 @@ def serve(host: str | None = None, port: int | None = None, collection: str | No
     options = launch_options(settings, host, port)  # refuses an unsafe host before any loading
     _gradio()
     app = create_app(get_engine(settings, collection), settings)
-    where = options["server_name"]
-    print(f"Rare-Earth Insights: http://{where}:{options['server_port']} "
+    where, port = options["server_name"], options["server_port"]
+    try:
+        app.launch(**options, quiet=True, prevent_thread_lock=True)
+    except OSError as exc:
+        why = "the port is in use" if "empty port" in str(exc) else str(exc)
+        raise OSError(f"cannot listen on {where}:{port} ({why}): pass --port or set "
+                      "REE_UI_PORT") from None
+    print(f"Rare-Earth Insights: http://{where}:{port} "
           f"({'password required' if options['auth'] else 'no login'}; Ctrl+C to stop)",
           flush=True)
-    try:
-        app.launch(**options, quiet=True)
-    except OSError as exc:
-        raise OSError(f"cannot listen on {where}:{options['server_port']} ({exc}); pass --port "
-                      "or set REE_UI_PORT") from None
+    app.block_thread()
     return 0
 
 

@@ -38,6 +38,8 @@ from ree.index import Index  # noqa: E402
 from ree.settings import Settings  # noqa: E402
 
 HOME = Path(os.environ.get("REE_TUNE_HOME", "/tmp/ree-tune-home"))
+#: Folder prefix of the dev indexes under HOME ("dev200" = indexes built with other chunk sizes).
+DEV_PREFIX = os.environ.get("REE_TUNE_DEV", "dev")
 BEIR = ROOT / "tests" / "fixtures" / "beir-tiny"
 DEV = {
     "sample": (ROOT / "data" / "sample", ROOT / "eval" / "datasets" / "sample.jsonl"),
@@ -82,7 +84,7 @@ def open_suites(embedder: Any) -> list[Suite]:
         build_index(index, data, embedder, progress=False)
     suites.append(Suite("beir-tiny", index, "beir", data.queries, data.qrels, {}))
     for name, (corpus, questions) in DEV.items():
-        settings = Settings(home=HOME / f"dev-{name}")
+        settings = Settings(home=HOME / f"{DEV_PREFIX}-{name}")
         index = Index(settings, name)
         if index.count() == 0:
             ingest_paths([corpus], settings=settings, index=index, progress=False)

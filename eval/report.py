@@ -184,11 +184,12 @@ pre{white-space:pre-wrap;background:#f8f8f8;padding:.5em;margin:.3em 0}
 """
 
 
-def _verdict_cell(value: Any) -> str:
+def _verdict_cell(value: Any, yes: str = "pass", no: str = "fail") -> str:
+    """A coloured verdict; booleans are shown as `yes` / `no` words."""
     if value is None:
         return "–"
     good = value in (True, "pass")
-    text = {True: "pass", False: "fail"}.get(value, value) if isinstance(value, bool) else value
+    text = (yes if value else no) if isinstance(value, bool) else value
     return f'<span class="{"pass" if good else "fail"}">{_e(text)}</span>'
 
 
@@ -241,7 +242,7 @@ def _question_rows(rows: Sequence[Mapping[str, Any]]) -> str:
             f'<a href="#q-{_e(r["id"])}">{_e(r["id"])}</a>', _e(r["type"]),
             _verdict_cell(v["pass"]) if not r.get("error") else '<span class="fail">error</span>',
             _e(fmt(v["refused"])), _verdict_cell(v["must_include"]),
-            _verdict_cell(v["source_found"]), fmt(m.get("source_recall"), 2),
+            _verdict_cell(v["source_found"], "found", "missed"), fmt(m.get("source_recall"), 2),
             f"{fmt(m.get('draft_citation_recall'), 2)} / {fmt(m.get('draft_citation_precision'), 2)}",
             f"{fmt(m.get('citation_recall'), 2)} / {fmt(m.get('citation_precision'), 2)}",
             fmt(r.get("timings", {}).get("total"), 1),

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # gradio_client asks the hub about nothing, offline
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -52,14 +53,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def build_engine(home: Path, embedder, **overrides: object) -> Engine:  # noqa: ANN001
-    """A real index of UI_FILES under `home`, and an engine over it with the extractive fake."""
+def build_engine(home: Path, embedder, model=None, **overrides: object) -> Engine:  # noqa: ANN001
+    """A real index of UI_FILES under `home`, and an engine over it (default: extractive fake)."""
     settings = Settings(home=home, **overrides)
     index = Index(settings, "ree")
     report = ingest_paths([SAMPLE / f for f in UI_FILES], settings=settings, index=index,
                           progress=False)
     assert not report.failed, report.summary()
-    return Engine(settings, index=index, embedder=embedder, model=ExtractiveChatModel())
+    return Engine(settings, index=index, embedder=embedder, model=model or ExtractiveChatModel())
 
 
 class RunningApp:
@@ -133,6 +134,17 @@ def test_answer_with_sources_and_verification(running: RunningApp) -> None:
     assert len(verification) == 1
     log = verification[0]["metadata"]["log"]
     assert "retrieval" in log and "total" in log and "extractive-fake" in log
+
+
+def test_answer_streams_from_a_spinner_to_the_final_answer(running: RunningApp) -> None:
+    job = running.client().submit(SHARE_Q, [], "brief", "", "", [], [], api_name="/ask")
+    job.result(timeout=120)
+    updates = [history for history, _ in job.outputs()]
+    assert len(updates) >= 2
+    first, last = updates[0], updates[-1]
+    assert first[-1]["metadata"]["title"].startswith("Searching your documents")
+    assert first[-1]["metadata"]["status"] == "pending"
+    assert titled(last, "Sources (") and "390,000" in texts(last)[1]
 
 
 def test_follow_up_uses_the_conversation(running: RunningApp) -> None:
@@ -246,10 +258,12 @@ def test_upload_then_remove(running: RunningApp, tmp_path: Path) -> None:
 
 
 def test_password_is_enforced_when_set(engine: Engine) -> None:
-    settings = engine.settings.model_copy(update={"ui_auth": "analyst:s3cret-pass"})
+    settings = engine.settings.model_copy(update={"ui_auth": SecretStr("analyst:s3cret-pass")})
     server = RunningApp(engine, settings=settings)
     try:
-        with pytest.raises(Exception):  # noqa: B017 (gradio_client's own error types vary)
+        from gradio_client.exceptions import AuthenticationError
+
+        with pytest.raises(AuthenticationError):
             server.client()
         history = ask(server.client(auth=("analyst", "s3cret-pass")), PRICE_Q)
         assert titled(history, "Sources (")

@@ -57,10 +57,11 @@ class Index:
         self.settings = settings
         self.name = check_collection_name(collection)
         folder: Path = settings.index_dir
+        # Chroma first: an unreachable server then fails before anything is created on disk.
+        self.vectors = VectorStore(open_client(settings), self.name)
         folder.mkdir(parents=True, exist_ok=True)
         self.docstore = DocStore(folder / f"{self.name}.sqlite")
         self.keyword = KeywordIndex(self.docstore, folder / f"{self.name}.bm25")
-        self.vectors = VectorStore(open_client(settings), self.name)
         self._lock_path = folder / f"{self.name}.lock"
         self._write_lock = threading.Lock()
 

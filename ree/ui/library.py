@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
+from urllib.parse import urlsplit
 
 from ingest.loaders import SUPPORTED_SUFFIXES
 from ingest.pipeline import ingest_paths
@@ -173,7 +174,7 @@ def table_rows(docs: Sequence[DocumentRecord]) -> list[list[object]]:
     for d in docs:
         added = datetime.fromtimestamp(d.ingested_at, tz=timezone.utc).strftime("%Y-%m-%d")
         rows.append([d.title or d.source, d.published or "—",
-                     TYPE_LABELS.get(d.doc_type, d.doc_type), d.n_chunks, d.url or d.source, added])
+                     TYPE_LABELS.get(d.doc_type, d.doc_type), d.n_chunks, _where(d), added])
     return rows
 
 
@@ -193,6 +194,14 @@ def summary(docs: Sequence[DocumentRecord]) -> str:
         return "Library empty: add documents in the Library tab"
     chunks = sum(d.n_chunks for d in docs)
     return f"{len(docs)} document{'s' * (len(docs) != 1)} · {chunks} passages indexed"
+
+
+def _where(d: DocumentRecord) -> str:
+    """The file, and the site it came from when known (full URLs are in the answer sources)."""
+    if not d.url:
+        return d.source
+    host = urlsplit(d.url).hostname or ""
+    return f"{d.source} ({host})" if host else d.source
 
 
 def _label(d: DocumentRecord) -> str:

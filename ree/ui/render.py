@@ -132,7 +132,7 @@ def sources_markdown(sources: Sequence[Citation], *, refused: bool = False) -> s
             lines.append(f"> {md_escape(c.quote)}")
         lines.append(_location(c))
         blocks.append("\n\n".join(lines))
-    return "\n\n---\n\n".join(blocks)
+    return "\n\n".join(blocks)
 
 
 def _location(c: Citation) -> str:
@@ -169,17 +169,20 @@ def verification_markdown(answer: Answer) -> str:
         groups.setdefault(claim.status, []).append(claim)
     sections = []
     labels = [("removed", "Removed (not supported by the cited passage)"),
-              ("unsupported", "Marked unverified"),
-              ("repaired", "Citation repaired"),
-              ("verified", "Verified")]
+              ("unsupported", "Kept but marked unverified"),
+              ("repaired", "Citation repaired")]
     for status, label in labels:
         claims = groups.get(status, [])
         if claims:
             lines = [f"**{label}**"]
             for c in claims:
-                why = f" — _{md_escape(c.reason)}_" if c.reason and status != "verified" else ""
+                why = f" — _{md_escape(c.reason)}_" if c.reason else ""
                 lines.append(f"- {md_escape(c.text.strip())}{why}")
             sections.append("\n".join(lines))
+    verified = len(groups.get("verified", []))
+    if verified:
+        sections.append(f"**{_plural(verified, 'sentence')} verified** as written: each is "
+                        "supported by the passage it cites.")
     if not sections:
         return ("No sentence was checked: the engine refused before asking the model."
                 if answer.refused else "No checkable sentence.")

@@ -29,7 +29,8 @@ CSS = """
 #ree-chat blockquote { margin: 4px 0 4px 2px; padding: 2px 10px; font-style: italic;
   border-left: 3px solid #1d7a6f; color: var(--body-text-color); }
 #ree-ask { min-width: 96px; }
-#ree-library-table { font-size: 13.5px; }
+#ree-library-table * { font-family: var(--font) !important; }
+#ree-library-table .virtual-row { font-size: 13.5px; }
 #ree-upload-status, #ree-remove-status { min-height: 8px; }
 footer { opacity: .6; }
 """

@@ -1,0 +1,218 @@
+"""The chat UI in a real Chromium (Playwright + Debian's /usr/bin/chromium): what an analyst sees.
+
+Loads the page, asks a question and sees the answer with its sources, switches to In-Depth
+Insights and asks again, uploads a Markdown note and finds it in the Library table. Screenshots go
+to test-output/ui/ (gitignored) for a human look. Every request the page makes must stay on the
+local server: anything else is aborted and fails the test (the UI must work offline).
+
+The LLM is a `ScriptedChatModel` whose replies are written against the evidence the engine will
+really show (computed first with the same deterministic retrieval): a brief answer, then an
+insights answer with one wrong citation and two unsupported bullets, so the page shows the
+verifier at work ("2 unsupported sentences removed, 1 citation repaired").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from test_ingest_support import pipeline_embedder
+from test_ui import PRICE_Q, RunningApp, build_engine
+
+from fakes import ScriptedChatModel
+from rag.engine import Engine
+from rag.evidence import build_evidence
+
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = Path(__file__).resolve().parents[1] / "test-output" / "ui"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"]
+ANSWER_TIMEOUT = 120_000  # ms: two shared cores, verification embeds every sentence
+INSIGHTS_Q = "What are China's rare earth export controls since 2023?"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium "
+                       "(`make browser` or `apt-get install chromium`)"),
+]
+
+
+@pytest.fixture(scope="module")
+def running(tmp_path_factory: pytest.TempPathFactory, embedder_home: Path,
+            embedder) -> Iterator[RunningApp]:  # noqa: ANN001
+    pipeline_embedder(embedder_home)
+    probe: Engine = build_engine(tmp_path_factory.mktemp("ui-browser-home"), embedder,
+                                 condense="rules")
+    model = ScriptedChatModel(replies=[brief_reply(probe), insights_reply(probe)])
+    engine = Engine(probe.settings, index=probe.index, embedder=embedder, model=model)
+    server = RunningApp(engine)
+    yield server
+    server.close()
+
+
+def evidence(engine: Engine, question: str) -> dict[int, str]:
+    hits = engine.retrieve(question).hits
+    return {p.n: p.text for p in build_evidence(hits, question, engine.settings.evidence_tokens)}
+
+
+def passage_with(ev: dict[int, str], needle: str) -> int:
+    return next(n for n, text in ev.items() if needle in text)
+
+
+def brief_reply(engine: Engine) -> str:
+    ev = evidence(engine, PRICE_Q)
+    n = passage_with(ev, "$110")
+    sentence = next(s for s in re.split(r"(?<=[.!?])\s+", ev[n]) if "$110" in s)
+    return f"{sentence.rstrip('.')} [{n}]."
+
+
+def insights_reply(engine: Engine) -> str:
+    ev = evidence(engine, INSIGHTS_Q)
+    tech = passage_with(ev, "extraction and separation technology")
+    extra = passage_with(ev, "0.1% or more")
+    wrong = passage_with(ev, "390,000")  # mine production: not where the April 2025 step is
+    return (
+        "### How far did the controls reach?\n"
+        "- Technology first: In December 2023 China added rare earth extraction and separation "
+        f"technology to the prohibited export list [{tech}].\n"
+        "- Elements next: On 4 April 2025 China placed export licensing requirements on seven "
+        f"medium and heavy rare earth elements [{wrong}].\n"
+        "- Extraterritorial rule: Foreign-made products containing Chinese-origin rare earths "
+        "worth 0.1% or more of the product's value would need a Chinese export licence "
+        f"[{extra}].\n"
+        "### What changed by late 2025?\n"
+        "- Suspension: China would suspend the global implementation of the export controls "
+        f"announced on 9 October 2025 [{extra}].\n"
+        "- Europe: China banned all rare earth exports to Europe from 1 January 2026 "
+        f"[{extra}].\n"
+        f"- Prices: The controls doubled NdPr prices within a week [{tech}].\n"
+    )
+
+
+@pytest.fixture
+def page(running: RunningApp) -> Iterator:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.set_default_timeout(60_000)
+        outside: list[str] = []
+
+        def only_local(route) -> None:  # noqa: ANN001
+            url = route.request.url
+            if url.startswith((running.url, "data:", "blob:")):
+                route.continue_()
+            else:
+                outside.append(url)
+                route.abort()
+
+        page.route("**/*", only_local)
+        page.outside_requests = outside
+        try:
+            yield page
+        finally:
+            browser.close()
+
+
+def answers_with_sources(page) -> int:  # noqa: ANN001
+    return page.locator("#ree-chat").get_by_text(re.compile(r"^Sources \(\d+\)$")).count()
+
+
+def ask(page, question: str, expected_sources: int) -> None:  # noqa: ANN001
+    box = page.locator("#ree-question textarea")
+    box.fill(question)
+    box.press("Enter")
+    # streaming: the spinner box shows at once, long before the verified answer
+    page.locator("#ree-chat").get_by_text("Searching your documents").wait_for(timeout=20_000)
+    page.wait_for_function(
+        """n => [...document.querySelectorAll('#ree-chat *')]
+               .filter(e => e.children.length === 0 && /^Sources \\(\\d+\\)$/.test(e.textContent.trim()))
+               .length >= n""",
+        arg=expected_sources, timeout=ANSWER_TIMEOUT)
+    page.wait_for_timeout(500)  # let the last render settle before looking
+
+
+def scroll_to_top_of_chat(page, element) -> None:  # noqa: ANN001
+    """Scroll the chat panel (not the page) so that `element` sits near its top."""
+    page.wait_for_timeout(1000)  # let an opening box finish its animation first
+    element.evaluate("""e => {
+        let p = e.parentElement;
+        while (p && !(p.scrollHeight > p.clientHeight
+                      && /(auto|scroll)/.test(getComputedStyle(p).overflowY))) p = p.parentElement;
+        if (p) p.scrollTop += e.getBoundingClientRect().top - p.getBoundingClientRect().top - 8;
+    }""")
+    page.evaluate("window.scrollTo(0, 0)")
+    page.wait_for_timeout(300)
+
+
+def test_chat_insights_and_library_in_a_browser(running: RunningApp, page,  # noqa: ANN001
+                                                tmp_path: Path) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.goto(running.url, wait_until="domcontentloaded")
+    page.wait_for_selector("#ree-question textarea")
+    page.locator("#ree-stats").get_by_text(re.compile(r"\d+ documents")).wait_for()
+    chat = page.locator("#ree-chat")
+    assert chat.get_by_text("In-Depth Insights · What are China's").is_visible()  # examples
+    page.screenshot(path=str(SHOTS / "welcome.png"), full_page=True)
+
+    # 1. a brief answer, streamed, with its sources and the quoted supporting sentence
+    ask(page, PRICE_Q, expected_sources=1)
+    assert chat.get_by_text(re.compile(r"\$110")).first.is_visible()
+    assert chat.locator("blockquote").first.is_visible()  # the quoted supporting sentence
+    assert chat.get_by_text(re.compile(r"Verified|Verification")).first.is_visible()
+    assert chat.get_by_text(re.compile(r"retrieval [\d.]+ s")).first.is_visible()  # timings
+    page.screenshot(path=str(SHOTS / "chat.png"), full_page=True)
+
+    # 2. switch to In-Depth Insights and ask again (a second turn in the same conversation)
+    page.locator("#ree-options").get_by_text("In-Depth Insights", exact=True).click()
+    assert page.locator("#ree-options input[value='insights']").is_checked()
+    ask(page, INSIGHTS_Q, expected_sources=2)
+    heading = chat.get_by_text("How far did the controls reach?")  # an insights section
+    assert heading.is_visible()
+    assert chat.get_by_text(PRICE_Q).count() == 1  # the first turn is still there
+    scroll_to_top_of_chat(page, heading)
+    page.screenshot(path=str(SHOTS / "insights.png"), full_page=True)
+
+    # 3. the verification box: what was removed or repaired, and why
+    outcome = chat.get_by_text(
+        "Verification: 2 unsupported sentences removed, 1 citation repaired")
+    outcome.click()  # open the box: the removed claims are listed with the reason
+    removed = chat.get_by_text(re.compile(r"China banned all rare earth exports to Europe"))
+    removed.wait_for()
+    assert chat.get_by_text(re.compile(r"figure\(s\) not in cited")).is_visible()
+    scroll_to_top_of_chat(page, outcome)
+    page.screenshot(path=str(SHOTS / "verification.png"), full_page=True)
+
+    # 4. upload a note in the Library tab and find it in the table
+    note = tmp_path / "Tungsten supply note.md"
+    note.write_text("---\ntitle: Tungsten supply note for magnet buyers\ndate: 2025-10-02\n---\n\n"
+                    "# Tungsten supply note for magnet buyers\n\nChina added tungsten to its export "
+                    "control list in February 2025, and European buyers reported longer lead "
+                    "times for tungsten carbide tooling.\n", encoding="utf-8")
+    page.get_by_role("tab", name="Library").click()
+    table = page.locator("#ree-library-table")
+    table.get_by_text("MP Materials and the Pentagon", exact=False).first.wait_for()
+    page.locator("#ree-upload input[type=file]").set_input_files(str(note))
+    page.locator("#ree-upload").get_by_text("Tungsten-supply-note.md").or_(
+        page.locator("#ree-upload").get_by_text("Tungsten supply note.md")).first.wait_for()
+    page.locator("#ree-add").click()
+    page.locator("#ree-upload-status").get_by_text("Added to the library").wait_for(
+        timeout=ANSWER_TIMEOUT)
+    table.get_by_text("Tungsten supply note for magnet buyers").first.wait_for()
+    assert any(d.title == "Tungsten supply note for magnet buyers"
+               for d in running.engine.index.documents())
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(SHOTS / "library.png"), full_page=True)
+
+    # 5. click its row to select it, remove it, and the table follows
+    table.get_by_text("Tungsten supply note for magnet buyers").first.click()
+    page.locator("#ree-remove-select").get_by_text("Tungsten supply note").wait_for()
+    page.locator("#ree-remove").click()
+    page.locator("#ree-remove-status").get_by_text("Removed 1 document").wait_for()
+    assert table.get_by_text("Tungsten supply note for magnet buyers").count() == 0
+    assert not any(d.title.startswith("Tungsten") for d in running.engine.index.documents())
+
+    assert page.outside_requests == [], page.outside_requests  # nothing left the machine
