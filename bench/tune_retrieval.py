@@ -17,9 +17,11 @@ text: the embedder is deterministic, and the search is over fusion knobs, not th
 
 from __future__ import annotations
 
+import argparse
 import itertools
 import json
 import os
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from eval.beir import evaluate_run, load_beir  # noqa: E402
 from eval.beir_run import COLLECTION, build_index, corpus_hash, isolated_settings  # noqa: E402
-from eval.metrics import aggregate, source_mrr, source_recall_at_k  # noqa: E402
+from eval.metrics import aggregate, ndcg_at_k, source_mrr, source_recall_at_k  # noqa: E402
 from rag.retriever import HybridRetriever  # noqa: E402
 from ree.index import Index  # noqa: E402
 from ree.settings import Settings  # noqa: E402
@@ -63,6 +65,23 @@ class CachedEmbedder:
         return np.stack([self._cache[t] for t in texts]) if texts else self.inner.embed([])
 
 
+def _norm(text: str) -> str:
+    """Lower-case alphanumeric words only: evidence quotes drop Markdown and table punctuation."""
+    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+def evidence_qrels(index: Index, rows: list[dict]) -> dict[str, dict[str, int]]:
+    """Chunk-level judgments for a dev suite: a chunk is relevant if it quotes an evidence line."""
+    chunks = {c.id: _norm(c.text) for c in index.docstore.iter_chunks()}
+    out: dict[str, dict[str, int]] = {}
+    for r in rows:
+        quotes = [_norm(e) for e in r.get("evidence", []) if _norm(e)]
+        rel = {cid: 1 for cid, text in chunks.items() if any(q in text for q in quotes)}
+        if rel and r["type"] != "unanswerable":
+            out[r["id"]] = rel
+    return out
+
+
 @dataclass
 class Suite:
     name: str
@@ -71,6 +90,7 @@ class Suite:
     queries: dict[str, str]
     gold: dict[str, Any]  # beir: qrels; dev: gold sources
     types: dict[str, str]
+    evidence: dict[str, dict[str, int]] | None = None  # dev: chunk-level qrels from `evidence`
 
 
 def open_suites(embedder: Any) -> list[Suite]:
@@ -92,6 +112,7 @@ def open_suites(embedder: Any) -> list[Suite]:
         suites.append(Suite(
             name, index, "dev", {r["id"]: r["question"] for r in rows},
             {r["id"]: r["sources"] for r in rows}, {r["id"]: r["type"] for r in rows},
+            evidence_qrels(index, rows),
         ))
     return suites
 
@@ -106,10 +127,14 @@ def score(suite: Suite, retriever: HybridRetriever) -> dict[str, float]:
     for qid, text in suite.queries.items():
         if suite.types[qid] == "unanswerable":
             continue
-        sources = [h.chunk.source for h in retriever.search(text, k=20).hits]
+        hits = retriever.search(text, k=20).hits
+        sources = [h.chunk.source for h in hits]
+        ids = [i for h in hits for i in str(h.metadata.get("merged") or h.chunk.id).split("+")]
+        ev = suite.evidence.get(qid) if suite.evidence else None
         rows.append({"r@5": source_recall_at_k(sources, suite.gold[qid], 5),
-                     "mrr": source_mrr(sources, suite.gold[qid], 5)})
-    return dict(aggregate(rows, ["r@5", "mrr"]))
+                     "mrr": source_mrr(sources, suite.gold[qid], 5),
+                     "ev_ndcg@10": ndcg_at_k(ids, ev, 10) if ev else None})
+    return dict(aggregate(rows, ["r@5", "mrr", "ev_ndcg@10"]))
 
 
 def evaluate(suites: list[Suite], embedder: Any, **kw: Any) -> dict[str, dict[str, float]]:
@@ -128,20 +153,104 @@ def evaluate(suites: list[Suite], embedder: Any, **kw: Any) -> dict[str, dict[st
     return out
 
 
+#: Questions no rare-earth library answers: the refusal threshold must turn all of them away.
+OFF_TOPIC = [
+    "What is the capital of France?",
+    "How do I bake sourdough bread at home?",
+    "Who won the 2018 FIFA World Cup?",
+    "What is the best way to train a puppy?",
+    "Explain the rules of cricket.",
+    "How many calories are in a banana?",
+    "What is the plot of Hamlet?",
+    "How do I reset my iPhone password?",
+    "Which Python web framework is fastest?",
+    "What is the boiling point of water on Mount Everest?",
+    "Recommend a good science fiction novel.",
+    "How tall is the Eiffel Tower?",
+]
+
+
+def grid() -> list[dict[str, Any]]:
+    """The configurations compared (README "Retrieval" shows the table)."""
+    out: list[dict[str, Any]] = [{"mode": "dense"}, {"mode": "bm25"}]
+    for rrf_k, boost in itertools.product([3, 5, 10, 20, 60], [0.0, 1.5, 3.0, 5.0]):
+        out.append({"mode": "hybrid", "rrf_k": rrf_k, "exact_boost": boost})
+    for wd in [0.6, 0.8, 1.2, 1.5]:
+        out.append({"mode": "hybrid", "rrf_k": 60, "exact_boost": 0.0, "dense_weight": wd})
+        out.append({"mode": "hybrid", "rrf_k": 5, "exact_boost": 3.0, "dense_weight": wd})
+    for cand in [20, 80]:
+        out.append({"mode": "hybrid", "rrf_k": 5, "exact_boost": 3.0, "candidates": cand})
+    return out
+
+
+def label(cfg: dict[str, Any]) -> str:
+    if cfg["mode"] != "hybrid":
+        return cfg["mode"]
+    parts = [f"k={cfg.get('rrf_k')}", f"boost={cfg.get('exact_boost')}"]
+    if "dense_weight" in cfg:
+        parts.append(f"w_dense={cfg['dense_weight']}")
+    if "candidates" in cfg:
+        parts.append(f"cand={cfg['candidates']}")
+    return "hybrid " + " ".join(parts)
+
+
+def table_row(cfg: dict[str, Any], res: dict[str, dict[str, float]]) -> str:
+    b, sa, sh = res["beir-tiny"], res["sample"], res["shared"]
+    return (f"| {label(cfg)} | {b['ndcg@10']:.4f} | {sa['r@5']:.4f} | {sa['ev_ndcg@10']:.4f} | "
+            f"{sh['r@5']:.4f} | {sh['mrr']:.4f} | {sh['ev_ndcg@10']:.4f} |")
+
+
+def calibrate(suites: list[Suite], embedder: Any, **kw: Any) -> dict[str, Any]:
+    """Relevance of answerable, unanswerable and off-topic questions with the given knobs."""
+    rows = []
+    for suite in suites:
+        if suite.kind != "dev":
+            continue
+        r = HybridRetriever(index=suite.index, embedder=embedder, k=5, **kw)
+        for qid, text in list(suite.queries.items()) + [(f"off{i}", q) for i, q in
+                                                         enumerate(OFF_TOPIC)]:
+            res = r.search(text)
+            kind = ("off-topic" if qid.startswith("off") else
+                    "unanswerable" if suite.types[qid] == "unanswerable" else "answerable")
+            rows.append({"suite": suite.name, "id": qid, "kind": kind, "relevance": res.relevance,
+                         "cosine": res.cosine, "coverage": res.coverage, "question": text})
+    return {"rows": rows}
+
+
+def describe(rows: list[dict], key: str) -> None:
+    for kind in ("answerable", "unanswerable", "off-topic"):
+        vals = sorted(r[key] for r in rows if r["kind"] == kind)
+        q = np.percentile(vals, [0, 10, 50, 90, 100])
+        print(f"  {key:9} {kind:12} n={len(vals):3}  min {q[0]:.3f}  p10 {q[1]:.3f}  "
+              f"median {q[2]:.3f}  p90 {q[3]:.3f}  max {q[4]:.3f}")
+
+
 def main() -> None:
     from ree.runtime.embeddings import get_embedder
 
+    ap = argparse.ArgumentParser(description="hybrid retrieval grid search / relevance calibration")
+    ap.add_argument("--calibrate", action="store_true", help="relevance distributions only")
+    args = ap.parse_args()
     embedder = CachedEmbedder(get_embedder())
     suites = open_suites(embedder)
-    grid: list[dict[str, Any]] = [{"mode": "dense"}, {"mode": "bm25"}]
-    for rrf_k, wd, cand in itertools.product([5, 10, 20, 40, 60], [0.5, 1.0, 1.5, 2.0], [20, 40]):
-        grid.append({"mode": "hybrid", "rrf_k": rrf_k, "dense_weight": wd, "candidates": cand})
+    if args.calibrate:
+        rows = calibrate(suites, embedder)["rows"]
+        for key in ("cosine", "relevance"):
+            describe(rows, key)
+        for r in sorted(rows, key=lambda r: r["relevance"]):
+            if r["kind"] != "answerable" or r["relevance"] < 0.5:
+                print(f"  {r['kind']:12} rel {r['relevance']:.3f} cos {r['cosine']:.3f} "
+                      f"cov {r['coverage']:.2f}  {r['suite']}/{r['id']}  {r['question'][:70]}")
+        (HOME / "calibration.json").write_text(json.dumps(rows, indent=1))
+        return
+    print("| configuration | beir-tiny nDCG@10 | sample src R@5 | sample ev nDCG@10 | "
+          "shared src R@5 | shared src MRR | shared ev nDCG@10 |")
+    print("|---|---|---|---|---|---|---|")
     results = []
-    for cfg in grid:
-        res = evaluate(suites, embedder, **dict(cfg))
+    for cfg in grid():
+        res = evaluate(suites, embedder, **cfg)
         results.append({"config": cfg, **res})
-        print(json.dumps({"config": cfg, **{s: {k: round(v, 4) for k, v in m.items()}
-                                             for s, m in res.items()}}), flush=True)
+        print(table_row(cfg, res), flush=True)
     (HOME / "tune.json").write_text(json.dumps(results, indent=1))
 
 

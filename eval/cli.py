@@ -72,7 +72,13 @@ _HANDLERS = {"qa": _qa, "compare": _compare, "beir": _beir}
 
 @command("eval")
 def cmd_eval(args: argparse.Namespace) -> int:
-    return _HANDLERS[args.eval_command](args)
+    from eval.suite import SuiteError
+
+    try:
+        return _HANDLERS[args.eval_command](args)
+    except SuiteError as exc:  # bad input: one line, no traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 def _register(sub: argparse._SubParsersAction) -> None:

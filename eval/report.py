@@ -193,6 +193,13 @@ def _verdict_cell(value: Any, yes: str = "pass", no: str = "fail") -> str:
     return f'<span class="{"pass" if good else "fail"}">{_e(text)}</span>'
 
 
+def _status_cell(status: str) -> str:
+    """A claim's verification status, green when it was kept with support, red when not."""
+    cls = {"verified": "pass", "repaired": "pass", "removed": "fail", "unsupported": "fail"}
+    css = cls.get(status)
+    return f'<span class="{css}">{_e(status)}</span>' if css else _e(status)
+
+
 def _meta_table(meta: Mapping[str, Any], summary: Mapping[str, Any]) -> str:
     shown = ("suite", "corpus", "collection", "mode", "k", "model", "date", "git_commit",
              "completed", "items_in_suite", "interrupted", "seconds")
@@ -254,8 +261,7 @@ def _question_details(r: Mapping[str, Any]) -> str:
     gold = r.get("gold", {})
     claims = _table(
         ["status", "claim", "citations", "reason"],
-        [[_verdict_cell("pass" if c["status"] in ("verified", "repaired") else c["status"])
-          if c["status"] != "structural" else "structural",
+        [[_status_cell(c["status"]),
           _e(c["text"]), _e(c["citations"]), f"<small>{_e(c['reason'])}</small>"]
          for c in r.get("claims", [])]) if r.get("claims") else "<p>no claims</p>"
     cites = "".join(f"<li>[{_e(c['n'])}] {_e(c['title'] or c['source'])}"

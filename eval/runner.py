@@ -23,6 +23,7 @@ measures the model, and on the final answer after verification, which measures w
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import subprocess
 import time
@@ -47,7 +48,7 @@ from eval.metrics import (
     token_f1,
     valid_marker_share,
 )
-from eval.suite import QAItem, load_suite
+from eval.suite import QAItem, SuiteError, load_suite
 from ree.settings import Settings, get_settings
 
 #: Per-item metric keys, in report order. Each is None where it does not apply (see `score_item`).
@@ -117,7 +118,7 @@ def prepare_index(corpus: Path, settings: Settings, *, progress: bool = False) -
     index = open_index(corpus_collection(corpus), isolated)
     report = ingest_paths([corpus], settings=isolated, index=index, prune=True, progress=progress)
     if index.count() == 0:
-        raise ValueError(f"no document of {corpus} could be indexed: {report.summary()}")
+        raise SuiteError(f"no document of {corpus} could be indexed: {report.summary()}")
     return index, report
 
 
@@ -127,7 +128,11 @@ def prepare_index(corpus: Path, settings: Settings, *, progress: bool = False) -
 
 
 def judge_statements(
-    text: str, passages: Mapping[int, str], scorer: Any, threshold: float | None = None
+    text: str,
+    passages: Mapping[int, str],
+    scorer: Any,
+    threshold: float | None = None,
+    refusal: str = "",
 ) -> tuple[list[Statement], list[int]]:
     """Split `text` into factual statements and judge each against its cited passages.
 
@@ -138,13 +143,15 @@ def judge_statements(
     "Passages P support statement s": the support scorer passes s against the concatenation of P,
     or against one passage of P alone (the scorer is not strictly monotone in added text, so a
     single supporting passage must not be lost by joining it with others). A marker pointing to
-    no passage supports nothing.
+    no passage supports nothing. A sentence holding the engine's `refusal` text ("The indexed
+    documents do not answer this question.") is a refusal, not a statement.
     """
     from rag.claims import parse
     from rag.support import SUPPORT_THRESHOLD
     from rag.verify import _contexts, is_structural  # _contexts: see the report's hook list
 
     threshold = SUPPORT_THRESHOLD if threshold is None else threshold
+    refusal = refusal.strip().rstrip(".").lower()
     blocks = parse(text)
     contexts = _contexts(blocks)
     statements: list[Statement] = []
@@ -152,7 +159,7 @@ def judge_statements(
     for block in blocks:
         for claim in block.claims:
             markers.extend(claim.citations)
-            if is_structural(claim):
+            if is_structural(claim) or (refusal and refusal in claim.text.lower()):
                 continue
             context = contexts[id(claim)]
             cited = list(dict.fromkeys(claim.citations))
@@ -383,8 +390,10 @@ def answer_item(engine: Any, item: QAItem, *, mode: str, k: int,
                               engine.settings.evidence_tokens)
     texts = {p.n: p.text for p in passages}
     scorer = SupportScorer(embed or MemoEmbed(engine.embedder))
-    draft = judge_statements(answer.draft, texts, scorer) if answer.draft.strip() else None
-    final = None if answer.refused else judge_statements(answer.text, texts, scorer)
+    judge = functools.partial(judge_statements, passages=texts, scorer=scorer,
+                              refusal=engine.refusal)
+    draft = judge(answer.draft) if answer.draft.strip() else None
+    final = None if answer.refused else judge(answer.text)
     retrieved = [str(h.chunk.metadata.get("source", "")) for h in hits]
     metrics = score_item(item, answer_text=answer.text, refused=answer.refused,
                          retrieved_sources=retrieved, k=k, draft=draft, final=final,
@@ -489,7 +498,7 @@ def run_qa(
         items = [it for it in items if it.id in wanted]
         missing = wanted - {it.id for it in items}
         if missing:
-            raise ValueError(f"ids not in {suite.name}: {', '.join(sorted(missing))}")
+            raise SuiteError(f"ids not in {suite.name}: {', '.join(sorted(missing))}")
     if limit is not None:
         items = items[: max(limit, 0)]
     out = Path(out) if out else default_out(settings, suite, mode)

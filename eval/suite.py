@@ -30,7 +30,8 @@ _LIST_FIELDS = ("must_include", "sources", "evidence")
 
 
 class SuiteError(ValueError):
-    """A malformed suite file; the message names the file and line."""
+    """Bad eval input (a malformed suite line, an unknown id, an empty corpus); the message names
+    the file and line or the value to fix, and the CLI prints it as one line."""
 
 
 @dataclass(frozen=True)

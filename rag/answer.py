@@ -50,6 +50,7 @@ class Answer:
     invalid_markers: int = 0
     relevance: float = 0.0
     draft: str = ""
+    evidence: dict[int, str] = field(default_factory=dict)  # n -> passage text shown to the model
     timings: dict[str, float] = field(default_factory=dict)
     tokens: dict[str, int] = field(default_factory=dict)
     model: str = ""

@@ -178,6 +178,7 @@ class Engine:
             yield final[len(shown):]
 
         ans.draft = draft
+        ans.evidence = {p.n: p.text for p in passages}
         ans.model = _model_name(self.model)
         ans.tokens = {"prompt": count_tokens(sources) + count_tokens(standalone),
                       "completion": count_tokens(draft)}

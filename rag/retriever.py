@@ -4,15 +4,47 @@
 inspection; as a LangChain `BaseRetriever` it also plugs into any LCEL chain. `mode` selects
 "hybrid" (default), "dense" or "bm25", which is how the benchmarks compare like with like.
 
-Relevance signal: each returned hit gets the cosine between the query and the chunk vector (also
-for hits found only by BM25); `RetrievalResult.relevance` is the best of these. Below
-REE_MIN_RELEVANCE the answer engine says the documents do not cover the question. The threshold
-was set on the dev suites (answerable vs unanswerable questions), see README "Refusals".
+Fusion: weighted reciprocal rank fusion with a small constant (`rag.fusion.RRF_K` = 5) and a BM25
+weight that grows with the share of names and numbers in the query (`rag.fusion.exactness`).
+Both were chosen by a grid search on beir-tiny and the two dev suites (bench/tune_retrieval.py;
+numbers in the README, "Retrieval").
+
+Filters: resolved once (`rag.filters`), then applied identically to both retrievers. BM25 scores
+are multiplied by the filter's 0/1 mask. Dense search picks the cheapest exact-enough path by how
+many chunks the filter keeps: none -> nothing; a few thousand or fewer -> brute force over those
+chunks' vectors (fetched from Chroma once per filter and cached); a large share -> an unfiltered
+over-fetch from HNSW, filtered here; otherwise Chroma's `where`. Chroma's `where` costs 15-300 ms
+per query against ~3 ms unfiltered, which is why it is the last resort. Every path ends in the same
+check of each chunk's metadata against the filter, so a path can be fast but never wrong.
+
+Relevance signal, `RetrievalResult.relevance` (the engine refuses below REE_MIN_RELEVANCE):
+    relevance = best cosine(query, returned chunk) * (FLOOR + (1 - FLOOR) * coverage)
+with FLOOR = `COVERAGE_FLOOR` = 0.25 and `coverage` the share of the question's exact terms
+(names, acronyms, numbers; `rag.fusion.exact_terms`) found in the returned passages: their text,
+title, file name, or publication month and year. Best cosine alone says "these passages are about
+the same topic", which holds for most unanswerable questions in a focused library: "How much
+financing did Lynas receive under the U.S.-Australia framework?" has cosine 0.48 with the framework
+text, more than several answerable questions. A name or number in the question that no returned
+passage contains is direct evidence that the library does not hold the answer, and answerable
+questions almost never have one (1 of 93 on the dev suites, coverage 0.75).
+
+Calibration (`python bench/tune_retrieval.py --calibrate`, top 5 hybrid hits; README "Refusals"):
+93 answerable and 10 unanswerable questions of the two dev suites, plus 12 off-topic questions
+asked of each dev corpus (24). Relevance: answerable min 0.414 (p10 0.54, median 0.67);
+off-topic max 0.237 (median 0.08); unanswerable 0.30 for the Lynas question above, 0.51-0.78 for
+the nine others. REE_MIN_RELEVANCE = 0.35 refuses every off-topic question and the Lynas one, and
+no answerable question (margin 0.06). Plain best cosine could refuse none of the ten without also
+refusing answerable ones (unanswerable min 0.48 > answerable min 0.41). The nine others ask for a
+year or a figure about things the library does cover (USGS 2025 output, a price in November
+2026): no retrieval score separates those; answer verification has to.
 """
 
 from __future__ import annotations
 
+import math
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -20,17 +52,28 @@ import numpy as np
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict
+from pydantic import ConfigDict, PrivateAttr
 
 from rag.filters import Filters, ResolvedFilter, resolve
-from rag.fusion import RRF_K, cap_per_group, drop_near_duplicates, rrf
-from ree.index import Chunk, Index
+from rag.fusion import DEDUP_THRESHOLD, EXACT_BOOST, RRF_K, diversify, exact_terms, exactness, rrf
+from ree.index import Chunk, Index, tokenize
 from ree.settings import Settings
 
 Mode = Literal["hybrid", "dense", "bm25"]
 
-#: Share of the corpus a filter must keep for over-fetch + post-filter to beat Chroma's `where`.
-_POSTFILTER_SHARE = 0.3
+#: Filters keeping at most this many chunks are searched exactly (numpy over cached vectors).
+EXACT_MAX_CHUNKS = 5000
+#: Unfiltered over-fetch + post-filter while it needs at most this many HNSW results.
+OVERFETCH_MAX = 3000
+#: Over-fetch margin over the expected n / kept-share (HNSW's results are not uniform in the
+#: filter, so a little more than the expectation avoids most fall-backs to `where`).
+OVERFETCH_MARGIN = 1.5
+#: Share of the relevance signal that does not depend on exact-term coverage (see docstring).
+COVERAGE_FLOOR = 0.25
+#: Filtered vector subsets kept in memory (a user usually asks several questions per filter).
+_SUBSET_CACHE = 4
+_MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september",
+           "october", "november", "december"]
 
 
 @dataclass
@@ -54,6 +97,8 @@ class RetrievalResult:
     hits: list[Hit]
     relevance: float
     timings: dict[str, float] = field(default_factory=dict)
+    cosine: float = 0.0  # best query-chunk cosine among the hits
+    coverage: float = 1.0  # share of the question's exact terms found in the hits
 
 
 def merge_texts(first: str, second: str) -> str:
@@ -69,6 +114,29 @@ def merge_texts(first: str, second: str) -> str:
     return f"{first}\n{rest}".strip() if rest else first
 
 
+def coverage_of(query: str, chunks: list[Chunk]) -> float:
+    """Share of the query's exact terms present in the chunks' text, title, source or date.
+
+    Example: "How much financing did Lynas receive under the U.S.-Australia framework?" has the
+    exact terms [lyna, australia]; passages that mention Australia but never Lynas cover 1/2.
+    A query without exact terms is fully covered (1.0).
+    """
+    terms = exact_terms(query)
+    if not terms:
+        return 1.0
+    seen: set[str] = set()
+    for c in chunks:
+        meta = c.metadata
+        published = str(meta.get("published") or "")
+        date_words = ""
+        if len(published) >= 7 and published[5:7].isdigit() and 1 <= int(published[5:7]) <= 12:
+            date_words = f"{published[:4]} {_MONTHS[int(published[5:7]) - 1]}"
+        source = str(meta.get("source", "")).replace("_", " ").replace("-", " ").replace("/", " ")
+        seen.update(tokenize(f"{c.embed_text}\n{c.text}\n{meta.get('title', '')}\n{source}\n"
+                             f"{date_words}"))
+    return sum(t in seen for t in terms) / len(terms)
+
+
 class HybridRetriever(BaseRetriever):
     """Dense + BM25 over one `Index`, fused by weighted RRF. See the module docstring."""
 
@@ -82,46 +150,130 @@ class HybridRetriever(BaseRetriever):
     bm25_weight: float = 1.0
     max_per_doc: int = 3
     expand: int = 0  # neighbouring chunks to add on each side of a hit
-    dedup_threshold: float | None = 0.8  # None: keep near-duplicates (BEIR judges every doc id)
     mode: Mode = "hybrid"
-    rrf_k: int = RRF_K
     filters: Filters | None = None
+    rrf_k: int = RRF_K
+    exact_boost: float = EXACT_BOOST  # 0 = fixed weights
+    dedup_threshold: float | None = DEDUP_THRESHOLD  # None keeps near-duplicates (BEIR runs)
+
+    _positions: tuple[Any, dict[str, int]] | None = PrivateAttr(default=None)
+    _subsets: OrderedDict = PrivateAttr(default_factory=OrderedDict)
+    _lock: Any = PrivateAttr(default_factory=threading.Lock)
 
     @classmethod
-    def from_settings(cls, index: Index, embedder: Any, settings: Settings, **kw: Any) -> HybridRetriever:
-        params = dict(
+    def from_settings(
+        cls, index: Index, embedder: Any, settings: Settings, **kw: Any
+    ) -> HybridRetriever:
+        params: dict[str, Any] = dict(
             k=settings.top_k,
             candidates=settings.candidates,
             dense_weight=settings.dense_weight,
             bm25_weight=settings.bm25_weight,
             max_per_doc=settings.max_per_doc,
         )
+        for name in ("rrf_k", "exact_boost"):  # settings the lead may add (REE_RRF_K, ...)
+            if hasattr(settings, name):
+                params[name] = getattr(settings, name)
         params.update(kw)
         return cls(index=index, embedder=embedder, **params)
 
-    # --- the two retrievers ---------------------------------------------------------------
-    def _dense(self, qvec: np.ndarray, n: int, flt: ResolvedFilter) -> list[tuple[str, float]]:
-        if not flt.restricts:
-            return self.index.vectors.query(qvec, n)
-        total = max(self.index.count(), 1)
-        kept = self._kept_share(flt, total)
-        if kept >= _POSTFILTER_SHARE:
-            # cheap path: over-fetch unfiltered, filter here (Chroma's where costs far more)
-            raw = self.index.vectors.query(qvec, min(total, int(n / kept) + n))
-            meta = self.index.docstore.get_chunks([cid for cid, _ in raw])
-            out = [(cid, s) for cid, s in raw if cid in meta and flt.accepts(meta[cid].metadata)]
-            if len(out) >= min(n, int(total * kept)):
-                return out[:n]
-        return self.index.vectors.query(qvec, n, where=flt.chroma_where())
-
-    def _kept_share(self, flt: ResolvedFilter, total: int) -> float:
-        mask = self._mask(flt)
-        return float(mask.sum()) / total if mask is not None else 1.0
+    # --- filters ---------------------------------------------------------------------------
+    def _resolve(self, filters: Filters | dict | None) -> ResolvedFilter:
+        flt = Filters.coerce(filters if filters is not None else self.filters)
+        # Listing the manifest costs ~10 ms at 2k documents: only source/type filters need it.
+        documents = self.index.documents() if (flt.sources or flt.doc_types) else []
+        return resolve(flt, documents)
 
     def _mask(self, flt: ResolvedFilter) -> np.ndarray | None:
+        """The filter as a 0/1 float mask aligned with the BM25 ids (None: no filter)."""
         if not flt.restricts:
             return None
         return self.index.keyword.filter_mask(flt.doc_ids, flt.since_int, flt.until_int)
+
+    def _id_positions(self) -> tuple[list[str], dict[str, int]]:
+        """Chunk id -> position in the BM25 id list (the order of every filter mask).
+
+        Rebuilt when the keyword index swaps its id list (any commit), checked by identity.
+        """
+        ids = self.index.keyword.ids
+        cached = self._positions
+        if cached is None or cached[0] is not ids:
+            cached = (ids, {cid: i for i, cid in enumerate(ids)})
+            self._positions = cached
+        return cached[0], cached[1]
+
+    # --- the two retrievers ---------------------------------------------------------------
+    def _vector_query(
+        self, qvec: np.ndarray, n: int, where: dict[str, Any] | None = None
+    ) -> list[tuple[str, float]]:
+        """`VectorStore.query` without its `count()` call: (chunk id, cosine), best first.
+
+        Chroma's count costs ~13 ms at 200k chunks (6x the HNSW search itself), and Chroma 1.x
+        already answers an empty collection with an empty result, which is all the count guarded.
+        """
+        res = self.index.vectors.collection.query(
+            query_embeddings=[np.asarray(qvec, dtype=np.float32)],
+            n_results=n,
+            where=where or None,
+            include=["distances"],
+        )
+        return [(cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0],
+                                                        strict=True)]
+
+    def _dense(
+        self, qvec: np.ndarray, n: int, flt: ResolvedFilter, mask: np.ndarray | None
+    ) -> list[tuple[str, float]]:
+        """Dense candidates inside the filter, by the cheapest path (see the module docstring)."""
+        if mask is None:
+            return self._vector_query(qvec, n)
+        kept = int(np.count_nonzero(mask))
+        if kept == 0:
+            return []
+        total = len(mask)
+        ids, pos = self._id_positions()
+        aligned = len(ids) == total  # False only if a commit landed since the mask was made
+        fetch = min(total, math.ceil(n * total / kept * OVERFETCH_MARGIN) + n)
+        if aligned and fetch <= OVERFETCH_MAX:
+            raw = self._vector_query(qvec, fetch)
+            out = [(cid, s) for cid, s in raw if (p := pos.get(cid)) is not None and mask[p] > 0]
+            if len(out) >= min(n, kept):
+                return out[:n]
+        if aligned and kept <= EXACT_MAX_CHUNKS:
+            return self._exact(qvec, n, flt, mask)
+        return self._vector_query(qvec, n, where=flt.chroma_where())
+
+    def _exact(
+        self, qvec: np.ndarray, n: int, flt: ResolvedFilter, mask: np.ndarray
+    ) -> list[tuple[str, float]]:
+        """Brute-force cosine over the filter's chunks: exact, and ~1 ms for 5k vectors."""
+        ids, _ = self._id_positions()
+        key = (id(ids), frozenset(flt.doc_ids) if flt.doc_ids is not None else None,
+               flt.since_int, flt.until_int)
+        with self._lock:
+            hit = self._subsets.get(key)
+            if hit is not None:
+                self._subsets.move_to_end(key)
+        if hit is None or hit[0] is not ids:
+            wanted = [ids[i] for i in np.flatnonzero(mask > 0)]
+            got_ids: list[str] = []
+            vecs: list[np.ndarray] = []
+            for s in range(0, len(wanted), 2000):
+                got = self.index.vectors.collection.get(
+                    ids=wanted[s : s + 2000], include=["embeddings"]
+                )
+                got_ids += got["ids"]
+                vecs.append(np.asarray(got["embeddings"], dtype=np.float32).reshape(-1, len(qvec)))
+            hit = (ids, got_ids, np.concatenate(vecs) if vecs else np.zeros((0, len(qvec))))
+            with self._lock:
+                self._subsets[key] = hit
+                while len(self._subsets) > _SUBSET_CACHE:
+                    self._subsets.popitem(last=False)
+        _, sub_ids, matrix = hit
+        if not sub_ids:
+            return []
+        sims = matrix @ np.asarray(qvec, dtype=np.float32)
+        top = np.argsort(-sims, kind="stable")[:n]
+        return [(sub_ids[i], float(sims[i])) for i in top]
 
     # --- search ----------------------------------------------------------------------------
     def search(
@@ -129,60 +281,73 @@ class HybridRetriever(BaseRetriever):
     ) -> RetrievalResult:
         k = k or self.k
         t0 = time.perf_counter()
-        flt = resolve(Filters.coerce(filters or self.filters), self.index.documents())
+        flt = self._resolve(filters)
+        mask = self._mask(flt)
         qvec = self.embedder.embed([query])[0]
         t_embed = time.perf_counter()
         n = max(self.candidates, k)
-        dense = self._dense(qvec, n, flt) if self.mode != "bm25" else []
+        dense = self._dense(qvec, n, flt, mask) if self.mode != "bm25" else []
         t_dense = time.perf_counter()
-        bm25 = self.index.keyword.search(query, n, mask=self._mask(flt)) if self.mode != "dense" else []
+        bm25 = self.index.keyword.search(query, n, mask=mask) if self.mode != "dense" else []
         t_bm25 = time.perf_counter()
 
         dense_ids = [cid for cid, _ in dense]
         bm25_ids = [cid for cid, _ in bm25]
         if self.mode == "dense":
-            scores = {cid: s for cid, s in dense}
+            scores = dict(dense)
         elif self.mode == "bm25":
-            scores = {cid: s for cid, s in bm25}
+            scores = dict(bm25)
         else:
-            scores = rrf([(dense_ids, self.dense_weight), (bm25_ids, self.bm25_weight)], self.rrf_k)
+            w_bm25 = self.bm25_weight * (1.0 + self.exact_boost * exactness(query))
+            scores = rrf([(dense_ids, self.dense_weight), (bm25_ids, w_bm25)], self.rrf_k)
         ordered = sorted(scores, key=lambda c: -scores[c])
         chunks = self.index.docstore.get_chunks(ordered)  # only live chunks survive
         ordered = [cid for cid in ordered if cid in chunks and flt.accepts(chunks[cid].metadata)]
-        if self.dedup_threshold is not None:
-            ordered = drop_near_duplicates(
-                ordered, {c: chunks[c].text for c in ordered}, self.dedup_threshold
-            )
-        picked = cap_per_group(ordered, {c: chunks[c].doc_id for c in ordered}, self.max_per_doc, k)
+        picked = diversify(
+            ordered,
+            {c: chunks[c].text for c in ordered},
+            {c: chunks[c].doc_id for c in ordered},
+            self.max_per_doc,
+            k,
+            self.dedup_threshold,
+        )
+        t_fuse = time.perf_counter()
 
         dense_rank = {cid: i + 1 for i, cid in enumerate(dense_ids)}
         bm25_rank = {cid: i + 1 for i, cid in enumerate(bm25_ids)}
         cos = self._cosines(qvec, picked, dict(dense))
         hits = [
-            Hit(chunks[c], scores[c], cos.get(c, 0.0), dense_rank.get(c), bm25_rank.get(c), chunks[c].text)
+            Hit(chunks[c], scores[c], cos.get(c, 0.0), dense_rank.get(c), bm25_rank.get(c),
+                chunks[c].text)
             for c in picked
         ]
+        best = max((h.cosine for h in hits), default=0.0)
+        coverage = coverage_of(query, [chunks[c] for c in picked]) if hits else 0.0
         hits = self._merge_adjacent(hits)
         if self.expand:
             self._expand(hits)
         t_end = time.perf_counter()
         return RetrievalResult(
             hits=hits,
-            relevance=max((h.cosine for h in hits), default=0.0),
+            relevance=best * (COVERAGE_FLOOR + (1.0 - COVERAGE_FLOOR) * coverage),
             timings={
                 "embed": t_embed - t0,
                 "dense": t_dense - t_embed,
                 "bm25": t_bm25 - t_dense,
+                "fuse": t_fuse - t_bm25,
                 "total": t_end - t0,
             },
+            cosine=best,
+            coverage=coverage,
         )
 
     def _cosines(self, qvec: np.ndarray, ids: list[str], known: dict[str, float]) -> dict[str, float]:
+        """Query-chunk cosine for every picked chunk (BM25-only hits get theirs from Chroma)."""
         out = {c: known[c] for c in ids if c in known}
         missing = [c for c in ids if c not in out]
         if missing:
             got = self.index.vectors.collection.get(ids=missing, include=["embeddings"])
-            for cid, vec in zip(got["ids"], got["embeddings"]):
+            for cid, vec in zip(got["ids"], got["embeddings"], strict=True):
                 out[cid] = float(np.dot(qvec, np.asarray(vec, dtype=np.float32)))
         return out
 
@@ -204,7 +369,9 @@ class HybridRetriever(BaseRetriever):
             first, second = sorted([partner, hit], key=lambda h: int(h.metadata["chunk_index"]))
             partner.text = merge_texts(first.text, second.text)
             partner.cosine = max(partner.cosine, hit.cosine)
-            partner.chunk.metadata = dict(partner.chunk.metadata, merged=f"{first.chunk.id}+{second.chunk.id}")
+            partner.chunk.metadata = dict(
+                partner.chunk.metadata, merged=f"{first.chunk.id}+{second.chunk.id}"
+            )
         return out
 
     def _expand(self, hits: list[Hit]) -> None:

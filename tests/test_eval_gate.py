@@ -7,7 +7,8 @@ the packaged 1.5B model and fails when a headline metric drops below the thresho
 Temperature 0 makes the run repeatable, so a failure means the pipeline changed, not luck; if the
 change is intended, re-measure and update the baseline file in the same commit.
 
-The baseline file itself is checked by a fast test, so a bad edit fails without the model.
+The baseline file itself is checked by a fast test, so a bad edit fails without the model. The
+run's report is kept in test-output/eval-gate/ (gitignored): open report.html after a failure.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from eval.runner import run_qa
 from eval.suite import load_suite
 
 BASELINE = REPO / "eval" / "baselines" / "sample-slice.json"
+#: The gate's report is kept here (gitignored) for a human look after CI, like the UI screenshots.
+REPORT_DIR = REPO / "test-output" / "eval-gate"
 
 
 def _baseline() -> dict:
@@ -57,12 +60,12 @@ def test_baseline_file_is_consistent() -> None:
 
 
 @pytest.mark.slow
-def test_sample_slice_meets_baseline(llm_home: Path, embedder_home: Path, embedder,  # noqa: ANN001
-                                     tmp_path: Path) -> None:
+def test_sample_slice_meets_baseline(llm_home: Path, embedder_home: Path, embedder  # noqa: ANN001
+                                     ) -> None:
     pipeline_embedder(embedder_home)
     base = _baseline()
     settings = make_settings(llm_home)  # the packaged model sits in llm_home/models
-    run = run_qa(REPO / base["suite"], SAMPLE, out=tmp_path / "gate", mode=base["mode"],
+    run = run_qa(REPO / base["suite"], SAMPLE, out=REPORT_DIR, mode=base["mode"],
                  ids=base["ids"], k=base["k"], settings=settings, embedder=embedder,
                  progress=False)
     print(f"\n{format_summary(run.summary)}\nreport: {run.files['report']}")

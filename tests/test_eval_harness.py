@@ -9,6 +9,7 @@ suite again against the same eval index, so they pay no re-embedding.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -20,6 +21,7 @@ import pytest
 from test_ingest_support import REPO, SAMPLE, make_settings, pipeline_embedder
 
 from eval.compare import compare_runs, format_comparison
+from eval.metrics import citation_recall
 from eval.report import write_report
 from eval.runner import (
     METRIC_KEYS,
@@ -247,11 +249,15 @@ def test_judge_statements_follows_alce() -> None:
     assert m["exact_match"] == 0.0 and m["token_f1"] == pytest.approx(2 * (2 / 6) / (1 + 2 / 6))
 
 
-def test_structural_sentences_are_not_statements() -> None:
+def test_structural_sentences_and_refusals_are_not_statements() -> None:
     statements, _ = judge_statements(
         "The documents do not say what the price was. Bayan Obo is near Baotou [1].",
         PASSAGES, SupportScorer(None))
     assert len(statements) == 1 and statements[0].supported_by_all
+    refusal = "The indexed documents do not answer this question."
+    assert judge_statements(refusal, PASSAGES, SupportScorer(None), refusal=refusal) == ([], [])
+    assert citation_recall(judge_statements(refusal, PASSAGES, SupportScorer(None),
+                                            refusal=refusal)[0]) is None
 
 
 def test_refused_answer_scores_zero_must_include_and_no_citations() -> None:
@@ -341,3 +347,14 @@ def test_compare_cli_json(two_runs: tuple[Path, Path]) -> None:
                           capture_output=True, text=True, cwd=REPO, timeout=120)
     assert done.returncode == 0, done.stderr
     assert len(json.loads(done.stdout)["changed"]) == 4
+
+
+def test_cli_bad_suite_is_one_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "a"}\n')
+    done = subprocess.run([sys.executable, "-m", "eval", "qa", str(bad), "--corpus", str(SAMPLE)],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=120,
+                          env={**os.environ, "REE_HOME": str(tmp_path / "home")})
+    assert done.returncode == 2
+    assert done.stderr.strip() == "error: bad.jsonl:1: field 'question' must be a non-empty string"
+    assert not (tmp_path / "home" / "index").exists()  # failed before touching any index

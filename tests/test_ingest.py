@@ -387,3 +387,22 @@ def test_changing_the_chunk_size_rechunks_unchanged_files(home: Path, tmp_path: 
     assert_consistent(index)
     again = ingest_paths([docs], settings=small, progress=False).to_dict()
     assert again["unchanged"] == 2 and again["chunks_added"] == 0
+
+
+def test_a_filter_mask_made_before_a_commit_is_not_misapplied(home: Path, tmp_path: Path) -> None:
+    """The UI may search while an ingest commits: a BM25 mask from the previous generation must
+    not shift onto the wrong chunks (or crash the search); it is ignored."""
+    docs = tmp_path / "docs"
+    copy_files(FILES[:1], docs)
+    settings = make_settings(home)
+    ingest_paths([docs], settings=settings, progress=False)
+    index = open_index(settings=settings)
+    only_first = index.keyword.filter_mask({index.documents()[0].doc_id}, None, None)
+    copy_files(FILES[1:2], docs)  # a commit happens between the mask and the search
+    ingest_paths([docs], settings=settings, progress=False)
+    hits = index.keyword.search("Baotou rare earth", 10, mask=only_first)
+    assert hits and len(only_first) < len(index.keyword.ids)
+    fresh = index.keyword.filter_mask({index.documents()[0].doc_id}, None, None)
+    assert len(fresh) == len(index.keyword.ids)
+    assert all(index.docstore.get_chunks([cid])[cid].doc_id == index.documents()[0].doc_id
+               for cid, _ in index.keyword.search("Baotou rare earth", 10, mask=fresh))

@@ -57,8 +57,9 @@ def build_engine(home: Path, embedder, model=None, **overrides: object) -> Engin
     """A real index of UI_FILES under `home`, and an engine over it (default: extractive fake)."""
     settings = Settings(home=home, **overrides)
     index = Index(settings, "ree")
-    report = ingest_paths([SAMPLE / f for f in UI_FILES], settings=settings, index=index,
-                          progress=False)
+    report = ingest_paths(
+        [SAMPLE / f for f in UI_FILES], settings=settings, index=index, progress=False
+    )
     assert not report.failed, report.summary()
     return Engine(settings, index=index, embedder=embedder, model=model or ExtractiveChatModel())
 
@@ -73,8 +74,13 @@ class RunningApp:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.app = create_app(engine=engine, settings=settings)
-        self.app.launch(server_name="127.0.0.1", server_port=self.port, prevent_thread_lock=True,
-                        quiet=True, **launch)
+        self.app.launch(
+            server_name="127.0.0.1",
+            server_port=self.port,
+            prevent_thread_lock=True,
+            quiet=True,
+            **launch,
+        )
 
     def client(self, **kwargs: object):  # -> gradio_client.Client
         from gradio_client import Client
@@ -108,16 +114,32 @@ def titled(history: list, prefix: str) -> list[dict]:
     return [m for m in history if ((m.get("metadata") or {}).get("title") or "").startswith(prefix)]
 
 
-def ask(client, question: str, history: list | None = None, mode: str = "brief",  # noqa: ANN001
-        since: str = "", until: str = "", documents: list | None = None,
-        doc_types: list | None = None) -> list:
-    history_out, box = client.predict(question, history or [], mode, since, until,
-                                      documents or [], doc_types or [], api_name="/ask")
+def ask(
+    client,
+    question: str,
+    history: list | None = None,
+    mode: str = "brief",  # noqa: ANN001
+    since: str = "",
+    until: str = "",
+    documents: list | None = None,
+    doc_types: list | None = None,
+) -> list:
+    history_out, box = client.predict(
+        question,
+        history or [],
+        mode,
+        since,
+        until,
+        documents or [],
+        doc_types or [],
+        api_name="/ask",
+    )
     assert box == ""  # the question box is cleared
     return history_out
 
 
 # --- through the running app ----------------------------------------------------------------
+
 
 def test_answer_with_sources_and_verification(running: RunningApp) -> None:
     history = ask(running.client(), PRICE_Q)
@@ -152,7 +174,7 @@ def test_follow_up_uses_the_conversation(running: RunningApp) -> None:
     first = ask(client, PRICE_Q)
     second = ask(client, "And for how many years?", history=first)
     assert texts(second)[: len(first)] == texts(first)  # earlier turns kept
-    follow = second[len(first):]
+    follow = second[len(first) :]
     assert texts(follow)[0] == "And for how many years?"
     assert titled(follow, "Sources (") and "ten years" in texts(follow)[1]
     # only plain turns reach the engine: no sources/verification boxes
@@ -162,8 +184,12 @@ def test_follow_up_uses_the_conversation(running: RunningApp) -> None:
 
 def test_insights_mode_and_filters(running: RunningApp) -> None:
     client = running.client()
-    history = ask(client, "What are China's rare earth export controls since 2023?",
-                  mode="insights", since="2023-01-01")
+    history = ask(
+        client,
+        "What are China's rare earth export controls since 2023?",
+        mode="insights",
+        since="2023-01-01",
+    )
     assert titled(history, "Sources (") or titled(history, "Closest passages (")
     bad = ask(client, PRICE_Q, since="2025-13-45")
     assert texts(bad)[-1].startswith(render.NOTICE) and "YYYY-MM-DD" in texts(bad)[-1]
@@ -230,14 +256,18 @@ def test_upload_then_remove(running: RunningApp, tmp_path: Path) -> None:
     from gradio_client import handle_file
 
     note = tmp_path / "Gallium note (draft).md"
-    note.write_text("---\ntitle: Gallium and germanium export licences\ndate: 2025-09-01\n---\n\n"
-                    "# Gallium and germanium export licences\n\nChina required export licences "
-                    "for gallium and germanium from 1 August 2023, and exporters reported long "
-                    "waits for approvals through 2024.\n", encoding="utf-8")
+    note.write_text(
+        "---\ntitle: Gallium and germanium export licences\ndate: 2025-09-01\n---\n\n"
+        "# Gallium and germanium export licences\n\nChina required export licences "
+        "for gallium and germanium from 1 August 2023, and exporters reported long "
+        "waits for approvals through 2024.\n",
+        encoding="utf-8",
+    )
     client = running.client()
     index = running.engine.index
-    status, cleared, summary, table, *_ = client.predict([handle_file(note)],
-                                                          api_name="/upload_files")
+    status, cleared, summary, table, *_ = client.predict(
+        [handle_file(note)], api_name="/upload_files"
+    )
     assert "Added to the library" in status and "Gallium-note-draft.md" in status
     assert cleared is None
     titles = [row[0] for row in table["data"]]
@@ -274,8 +304,9 @@ def test_password_is_enforced_when_set(engine: Engine) -> None:
 def test_unreachable_llm_server_is_a_readable_message(engine: Engine) -> None:
     """A real OpenAI client against a closed loopback port: the user gets one line."""
     port = free_port()  # nothing listens there
-    settings = engine.settings.model_copy(update={
-        "llm": "openai", "llm_base_url": f"http://127.0.0.1:{port}/v1", "llm_timeout": 5.0})
+    settings = engine.settings.model_copy(
+        update={"llm": "openai", "llm_base_url": f"http://127.0.0.1:{port}/v1", "llm_timeout": 5.0}
+    )
     down = Engine(settings, index=engine.index, embedder=engine.embedder)
     server = RunningApp(down, settings=settings)
     try:
@@ -288,7 +319,31 @@ def test_unreachable_llm_server_is_a_readable_message(engine: Engine) -> None:
     assert "Traceback" not in last
 
 
+@pytest.mark.slow
+def test_real_local_model_answers_through_the_ui(
+    llm_home: Path, embedder_home: Path, embedder
+) -> None:  # noqa: ANN001
+    """The packaged 1.5B model behind the real app: a verified answer or an honest refusal."""
+    pipeline_embedder(embedder_home)
+    settings = Settings(home=llm_home, max_answer_tokens=160)
+    index = Index(settings, "ui-slow")
+    ingest_paths([SAMPLE / f for f in UI_FILES[:2]], settings=settings, index=index, progress=False)
+    server = RunningApp(Engine(settings, index=index, embedder=embedder))
+    try:
+        history = ask(server.client(), PRICE_Q)
+    finally:
+        server.close()
+    reply = texts(history)[1]
+    assert not reply.startswith(render.NOTICE), reply  # no error: the model ran
+    assert titled(history, "Sources (") or (
+        reply.startswith(f"**{render.NO_ANSWER}") and titled(history, "Closest passages (")
+    )
+    boxes = titled(history, "✓ Verified") + titled(history, "Verification:")
+    assert boxes and "first token" in boxes[0]["metadata"]["log"]
+
+
 # --- refusing to start --------------------------------------------------------------------------
+
 
 def test_non_local_host_without_auth_refuses_to_start(engine: Engine) -> None:
     from app import create_app
@@ -341,6 +396,7 @@ def test_exposure_rule(tmp_path: Path) -> None:
 
 # --- the pieces, without a server ------------------------------------------------------------------
 
+
 def test_safe_filename() -> None:
     assert library.safe_filename("../../etc/passwd.PDF") == "passwd.pdf"
     assert library.safe_filename("C:\\Users\\x\\Q3 report (final).docx") == "Q3-report-final.docx"
@@ -364,18 +420,32 @@ def test_upload_checks(tmp_path: Path) -> None:
     assert library.check_upload(empty, settings) == "empty file"
 
 
+def test_table_rows_map_back_to_documents(engine: Engine) -> None:
+    docs = library.sorted_documents(engine.index)
+    rows = library.table_rows(docs)
+    assert [library.row_document(engine.index, r) for r in rows] == [d.doc_id for d in docs]
+    assert library.row_document(engine.index, ["nope", "", "", 0, "x", ""]) is None
+    assert len(library.document_choices(docs)) == len(docs)
+    assert {t for _, t in library.type_choices(docs)} == {"markdown", "html", "pdf"}
+
+
 def test_build_filters() -> None:
     assert build_filters("", " ", [], []) is None
     assert build_filters("2024-01-01", "", ["abc"], ["pdf"]) == {
-        "sources": ["abc"], "since": "2024-01-01", "until": None, "doc_types": ["pdf"]}
+        "sources": ["abc"],
+        "since": "2024-01-01",
+        "until": None,
+        "doc_types": ["pdf"],
+    }
     with pytest.raises(ValueError, match="YYYY-MM-DD"):
         build_filters("yesterday", "", [], [])
 
 
 def test_empty_library_says_how_to_fill_it(tmp_path: Path, embedder) -> None:  # noqa: ANN001
     settings = Settings(home=tmp_path)
-    empty = Engine(settings, index=Index(settings, "empty"), embedder=embedder,
-                   model=ExtractiveChatModel())
+    empty = Engine(
+        settings, index=Index(settings, "empty"), embedder=embedder, model=ExtractiveChatModel()
+    )
     warnings: list[str] = []
     steps = list(chat_turn(empty, PRICE_Q, [], "brief", None, warn=warnings.append))
     assert steps[0][-1]["metadata"]["status"] == "pending"  # the spinner comes first
@@ -386,23 +456,48 @@ def test_empty_library_says_how_to_fill_it(tmp_path: Path, embedder) -> None:  #
 
 def test_render_removed_and_repaired_claims() -> None:
     answer = Answer(
-        question="q", text="China mined about 69% of the world total [1].", removed=2, repaired=1,
-        claims=[ClaimRecord("China mined about 69% of the world total [1].", [1], "repaired",
-                            "citation moved to the supporting passage"),
-                ClaimRecord("Prices doubled in 2024 [2].", [], "removed", "figure 2024 not in [2]"),
-                ClaimRecord("Myanmar is the largest producer [3].", [], "removed", "no support")],
-        sources=[Citation(1, "c1", "Mine production 2024", "prod.csv", 3, "2025-03-01", "",
-                          quote="China: 270,000 t of 390,000 t")],
-        timings={"retrieval": 0.05, "ttft": 1.23, "total": 4.5}, model="qwen")
+        question="q",
+        text="China mined about 69% of the world total [1].",
+        removed=2,
+        repaired=1,
+        claims=[
+            ClaimRecord(
+                "China mined about 69% of the world total [1].",
+                [1],
+                "repaired",
+                "citation moved to the supporting passage",
+            ),
+            ClaimRecord("Prices doubled in 2024 [2].", [], "removed", "figure 2024 not in [2]"),
+            ClaimRecord("Myanmar is the largest producer [3].", [], "removed", "no support"),
+        ],
+        sources=[
+            Citation(
+                1,
+                "c1",
+                "Mine production 2024",
+                "prod.csv",
+                3,
+                "2025-03-01",
+                "",
+                quote="China: 270,000 t of 390,000 t",
+            )
+        ],
+        timings={"retrieval": 0.05, "ttft": 1.23, "total": 4.5},
+        model="qwen",
+    )
     messages = render.answer_messages(answer)
     assert [m.get("metadata", {}).get("title", "") for m in messages] == [
-        "", "Sources (1)",
-        "Verification: 2 unsupported sentences removed, 1 citation repaired"]
+        "",
+        "Sources (1)",
+        "Verification: 2 unsupported sentences removed, 1 citation repaired",
+    ]
     sources = messages[1]["content"]
     assert "Mine production 2024" in sources and "2025-03-01" in sources and "p. 3" in sources
     assert "> China: 270,000 t of 390,000 t" in sources and "File: `prod.csv`" in sources
     box = messages[2]
     assert box["metadata"]["status"] == "done"  # collapsed
-    assert "Prices doubled in 2024" in box["content"] and "figure 2024 not in \\[2\\]" in box[
-        "content"]
+    assert (
+        "Prices doubled in 2024" in box["content"]
+        and "figure 2024 not in \\[2\\]" in box["content"]
+    )
     assert box["metadata"]["log"] == ("retrieval 0.05 s · first token 1.2 s · total 4.5 s · qwen")

@@ -25,26 +25,41 @@ from fakes import ScriptedChatModel
 from rag.engine import Engine
 from rag.evidence import build_evidence
 
+expect = pytest.importorskip("playwright.sync_api", reason="needs playwright (dev extra)").expect
+
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path(__file__).resolve().parents[1] / "test-output" / "ui"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+]
 ANSWER_TIMEOUT = 120_000  # ms: two shared cores, verification embeds every sentence
 INSIGHTS_Q = "What are China's rare earth export controls since 2023?"
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium "
-                       "(`make browser` or `apt-get install chromium`)"),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="needs Debian's chromium at /usr/bin/chromium "
+        "(`make browser` or `apt-get install chromium`)",
+    ),
 ]
 
 
 @pytest.fixture(scope="module")
-def running(tmp_path_factory: pytest.TempPathFactory, embedder_home: Path,
-            embedder) -> Iterator[RunningApp]:  # noqa: ANN001
+def running(
+    tmp_path_factory: pytest.TempPathFactory, embedder_home: Path, embedder
+) -> Iterator[RunningApp]:  # noqa: ANN001
     pipeline_embedder(embedder_home)
-    probe: Engine = build_engine(tmp_path_factory.mktemp("ui-browser-home"), embedder,
-                                 condense="rules")
+    probe: Engine = build_engine(
+        tmp_path_factory.mktemp("ui-browser-home"), embedder, condense="rules"
+    )
     model = ScriptedChatModel(replies=[brief_reply(probe), insights_reply(probe)])
     engine = Engine(probe.settings, index=probe.index, embedder=embedder, model=model)
     server = RunningApp(engine)
@@ -117,22 +132,45 @@ def page(running: RunningApp) -> Iterator:
             browser.close()
 
 
-def answers_with_sources(page) -> int:  # noqa: ANN001
-    return page.locator("#ree-chat").get_by_text(re.compile(r"^Sources \(\d+\)$")).count()
-
-
 def ask(page, question: str, expected_sources: int) -> None:  # noqa: ANN001
+    """Ask, wait for the answer's sources box, and check that a spinner box came first."""
+    page.evaluate(WATCH_PENDING)
     box = page.locator("#ree-question textarea")
     box.fill(question)
     box.press("Enter")
-    # streaming: the spinner box shows at once, long before the verified answer
-    page.locator("#ree-chat").get_by_text("Searching your documents").wait_for(timeout=20_000)
-    page.wait_for_function(
-        """n => [...document.querySelectorAll('#ree-chat *')]
-               .filter(e => e.children.length === 0 && /^Sources \\(\\d+\\)$/.test(e.textContent.trim()))
-               .length >= n""",
-        arg=expected_sources, timeout=ANSWER_TIMEOUT)
+    wait_for_answer(page, expected_sources)
+
+
+def wait_for_answer(page, expected_sources: int) -> None:  # noqa: ANN001
+    """Wait until `expected_sources` answers show their sources box (after WATCH_PENDING)."""
+    try:
+        page.wait_for_function(
+            """n => [...document.querySelectorAll('#ree-chat *')]
+                   .filter(e => e.children.length === 0
+                                && /^Sources \\(\\d+\\)$/.test(e.textContent.trim()))
+                   .length >= n""",
+            arg=expected_sources,
+            timeout=ANSWER_TIMEOUT,
+        )
+    except Exception:
+        page.screenshot(path=str(SHOTS / "failure.png"), full_page=True)
+        raise
+    # streaming: the "Searching your documents" spinner showed before the verified answer
+    assert page.evaluate("window.__reeSawPending === true")
     page.wait_for_timeout(500)  # let the last render settle before looking
+
+
+#: Records (in the page) whether the pending spinner box was ever rendered: a MutationObserver
+#: sees it however briefly it shows, where polling from the test could miss it.
+WATCH_PENDING = """() => {
+    window.__reeSawPending = false;
+    if (window.__reeObserver) window.__reeObserver.disconnect();
+    const chat = document.querySelector('#ree-chat');
+    window.__reeObserver = new MutationObserver(() => {
+        if (chat.textContent.includes('Searching your documents')) window.__reeSawPending = true;
+    });
+    window.__reeObserver.observe(chat, {subtree: true, childList: true, characterData: true});
+}"""
 
 
 def scroll_to_top_of_chat(page, element) -> None:  # noqa: ANN001
@@ -148,71 +186,99 @@ def scroll_to_top_of_chat(page, element) -> None:  # noqa: ANN001
     page.wait_for_timeout(300)
 
 
-def test_chat_insights_and_library_in_a_browser(running: RunningApp, page,  # noqa: ANN001
-                                                tmp_path: Path) -> None:
+def test_chat_insights_and_library_in_a_browser(
+    running: RunningApp,
+    page,  # noqa: ANN001
+    tmp_path: Path,
+) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.goto(running.url, wait_until="domcontentloaded")
     page.wait_for_selector("#ree-question textarea")
     page.locator("#ree-stats").get_by_text(re.compile(r"\d+ documents")).wait_for()
     chat = page.locator("#ree-chat")
-    assert chat.get_by_text("In-Depth Insights · What are China's").is_visible()  # examples
+    expect(chat.get_by_text("In-Depth Insights · What are China's")).to_be_visible()  # examples
     page.screenshot(path=str(SHOTS / "welcome.png"), full_page=True)
 
     # 1. a brief answer, streamed, with its sources and the quoted supporting sentence
     ask(page, PRICE_Q, expected_sources=1)
-    assert chat.get_by_text(re.compile(r"\$110")).first.is_visible()
-    assert chat.locator("blockquote").first.is_visible()  # the quoted supporting sentence
-    assert chat.get_by_text(re.compile(r"Verified|Verification")).first.is_visible()
-    assert chat.get_by_text(re.compile(r"retrieval [\d.]+ s")).first.is_visible()  # timings
+    expect(chat.get_by_text(re.compile(r"\$110")).first).to_be_visible()
+    expect(chat.locator("blockquote").first).to_be_visible()  # the quoted supporting sentence
+    expect(chat.get_by_text(re.compile(r"Verified|Verification")).first).to_be_visible()
+    expect(chat.get_by_text(re.compile(r"retrieval [\d.]+ s")).first).to_be_visible()  # timings
     page.screenshot(path=str(SHOTS / "chat.png"), full_page=True)
 
     # 2. switch to In-Depth Insights and ask again (a second turn in the same conversation)
     page.locator("#ree-options").get_by_text("In-Depth Insights", exact=True).click()
-    assert page.locator("#ree-options input[value='insights']").is_checked()
+    expect(page.locator("#ree-options input[value='insights']")).to_be_checked()
     ask(page, INSIGHTS_Q, expected_sources=2)
     heading = chat.get_by_text("How far did the controls reach?")  # an insights section
-    assert heading.is_visible()
-    assert chat.get_by_text(PRICE_Q).count() == 1  # the first turn is still there
+    expect(heading).to_be_visible()
+    expect(chat.get_by_text(PRICE_Q)).to_have_count(1)  # the first turn is still there
     scroll_to_top_of_chat(page, heading)
     page.screenshot(path=str(SHOTS / "insights.png"), full_page=True)
 
     # 3. the verification box: what was removed or repaired, and why
-    outcome = chat.get_by_text(
-        "Verification: 2 unsupported sentences removed, 1 citation repaired")
+    outcome = chat.get_by_text("Verification: 2 unsupported sentences removed, 1 citation repaired")
     outcome.click()  # open the box: the removed claims are listed with the reason
     removed = chat.get_by_text(re.compile(r"China banned all rare earth exports to Europe"))
     removed.wait_for()
-    assert chat.get_by_text(re.compile(r"figure\(s\) not in cited")).is_visible()
+    expect(chat.get_by_text(re.compile(r"figure\(s\) not in cited"))).to_be_visible()
     scroll_to_top_of_chat(page, outcome)
     page.screenshot(path=str(SHOTS / "verification.png"), full_page=True)
 
     # 4. upload a note in the Library tab and find it in the table
     note = tmp_path / "Tungsten supply note.md"
-    note.write_text("---\ntitle: Tungsten supply note for magnet buyers\ndate: 2025-10-02\n---\n\n"
-                    "# Tungsten supply note for magnet buyers\n\nChina added tungsten to its export "
-                    "control list in February 2025, and European buyers reported longer lead "
-                    "times for tungsten carbide tooling.\n", encoding="utf-8")
+    note.write_text(
+        "---\ntitle: Tungsten supply note for magnet buyers\ndate: 2025-10-02\n---\n\n"
+        "# Tungsten supply note for magnet buyers\n\nChina added tungsten to its export "
+        "control list in February 2025, and European buyers reported longer lead "
+        "times for tungsten carbide tooling.\n",
+        encoding="utf-8",
+    )
     page.get_by_role("tab", name="Library").click()
     table = page.locator("#ree-library-table")
     table.get_by_text("MP Materials and the Pentagon", exact=False).first.wait_for()
     page.locator("#ree-upload input[type=file]").set_input_files(str(note))
     page.locator("#ree-upload").get_by_text("Tungsten-supply-note.md").or_(
-        page.locator("#ree-upload").get_by_text("Tungsten supply note.md")).first.wait_for()
+        page.locator("#ree-upload").get_by_text("Tungsten supply note.md")
+    ).first.wait_for()
     page.locator("#ree-add").click()
     page.locator("#ree-upload-status").get_by_text("Added to the library").wait_for(
-        timeout=ANSWER_TIMEOUT)
+        timeout=ANSWER_TIMEOUT
+    )
     table.get_by_text("Tungsten supply note for magnet buyers").first.wait_for()
-    assert any(d.title == "Tungsten supply note for magnet buyers"
-               for d in running.engine.index.documents())
+    assert any(
+        d.title == "Tungsten supply note for magnet buyers"
+        for d in running.engine.index.documents()
+    )
     page.wait_for_timeout(300)
     page.screenshot(path=str(SHOTS / "library.png"), full_page=True)
 
     # 5. click its row to select it, remove it, and the table follows
-    table.get_by_text("Tungsten supply note for magnet buyers").first.click()
-    page.locator("#ree-remove-select").get_by_text("Tungsten supply note").wait_for()
+    chosen = page.locator("#ree-remove-select").get_by_text("Tungsten supply note")
+    for _ in range(5):  # a click that lands while the table re-renders selects nothing: retry
+        table.get_by_text("Tungsten supply note for magnet buyers").first.click()
+        try:
+            chosen.wait_for(timeout=6_000)
+            break
+        except Exception:  # noqa: BLE001 (checked by the final wait below)
+            continue
+    chosen.wait_for(timeout=1_000)
     page.locator("#ree-remove").click()
     page.locator("#ree-remove-status").get_by_text("Removed 1 document").wait_for()
-    assert table.get_by_text("Tungsten supply note for magnet buyers").count() == 0
+    expect(table.get_by_text("Tungsten supply note for magnet buyers")).to_have_count(0)
     assert not any(d.title.startswith("Tungsten") for d in running.engine.index.documents())
+
+    # 6. a first-time user's path: an example card asks at once (this one switches the mode)
+    page.get_by_role("tab", name="Chat").click()
+    page.get_by_role("button", name="New conversation").click()
+    page.locator("#ree-options").get_by_text("Brief", exact=True).click()
+    card = chat.get_by_text("In-Depth Insights · What are China's")
+    expect(card).to_be_visible()
+    page.evaluate(WATCH_PENDING)
+    card.click()
+    wait_for_answer(page, 1)
+    expect(page.locator("#ree-options input[value='insights']")).to_be_checked()
+    expect(chat.get_by_text(INSIGHTS_Q, exact=True)).to_be_visible()
 
     assert page.outside_requests == [], page.outside_requests  # nothing left the machine

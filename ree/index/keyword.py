@@ -174,14 +174,25 @@ class KeywordIndex:
         return keep.astype(np.float32)
 
     def search(self, query: str, k: int, mask: np.ndarray | None = None) -> list[tuple[str, float]]:
+        """(chunk id, BM25 score) best first; `mask` (from `filter_mask`) zeroes chunks out.
+
+        The index and its ids are read as one snapshot under the lock, so a rebuild by another
+        thread cannot pair new ids with old scores. If an ingest committed between `filter_mask`
+        and this call, the mask no longer lines up with the index: it is then ignored rather than
+        applied to the wrong chunks (callers filter hits by metadata afterwards anyway).
+        """
         self.refresh()
+        with self._lock:
+            index, ids = self._index, self._ids
         tokens = tokenize(query)
-        if self._index is None or not tokens:
+        if index is None or not tokens:
             return []
-        scores = self._index.get_scores(tokens)
-        if mask is not None:
+        scores = index.get_scores(tokens)
+        if mask is not None and len(mask) == len(scores):
             scores = scores * mask
+        elif mask is not None:
+            log.debug("BM25 filter mask is stale (%d vs %d chunks); ignored", len(mask), len(scores))
         k = min(k, len(scores))
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]
-        return [(self._ids[i], float(scores[i])) for i in top if scores[i] > 0]
+        return [(ids[i], float(scores[i])) for i in top if scores[i] > 0]

@@ -30,28 +30,44 @@ _STREAM_INTERVAL = 0.05
 Warn = Callable[[str], None]
 
 
-def build_filters(since: str | None = None, until: str | None = None,
-                  documents: Sequence[str] | None = None,
-                  doc_types: Sequence[str] | None = None) -> dict[str, Any] | None:
+def build_filters(
+    since: str | None = None,
+    until: str | None = None,
+    documents: Sequence[str] | None = None,
+    doc_types: Sequence[str] | None = None,
+) -> dict[str, Any] | None:
     """The engine's filters dict from the UI fields; raises ValueError for a bad date."""
-    flt = Filters(sources=[d for d in documents or [] if d],
-                  since=(since or "").strip() or None,
-                  until=(until or "").strip() or None,
-                  doc_types=[t for t in doc_types or [] if t])
+    flt = Filters(
+        sources=[d for d in documents or [] if d],
+        since=(since or "").strip() or None,
+        until=(until or "").strip() or None,
+        doc_types=[t for t in doc_types or [] if t],
+    )
     resolve(flt, [])  # validates the dates (format and order) before any retrieval work
     if flt.empty:
         return None
-    return {"sources": flt.sources, "since": flt.since, "until": flt.until,
-            "doc_types": flt.doc_types}
+    return {
+        "sources": flt.sources,
+        "since": flt.since,
+        "until": flt.until,
+        "doc_types": flt.doc_types,
+    }
 
 
 def _ignore(_: str) -> None:
     return None
 
 
-def chat_turn(engine: Engine, question: str, history: Sequence[Any] | None, mode: str = "brief",
-              filters: dict[str, Any] | None = None, *, warn: Warn = _ignore,
-              filter_error: str | None = None) -> Iterator[list[dict[str, Any]]]:
+def chat_turn(
+    engine: Engine,
+    question: str,
+    history: Sequence[Any] | None,
+    mode: str = "brief",
+    filters: dict[str, Any] | None = None,
+    *,
+    warn: Warn = _ignore,
+    filter_error: str | None = None,
+) -> Iterator[list[dict[str, Any]]]:
     """Yield the whole chat history after each change; the last one holds the final answer."""
     shown = [m for m in (history or [])]
     question = (question or "").strip()
@@ -69,8 +85,12 @@ def chat_turn(engine: Engine, question: str, history: Sequence[Any] | None, mode
     yield [*shown, render.pending()]
     try:
         if engine.index.count() == 0:
-            yield from _notice(shown, "Your library is empty: add documents in the **Library** "
-                               "tab (or run `ree ingest <folder>`), then ask again.", warn)
+            yield from _notice(
+                shown,
+                "Your library is empty: add documents in the **Library** "
+                "tab (or run `ree ingest <folder>`), then ask again.",
+                warn,
+            )
             return
         final: Answer | None = None
         text = ""
@@ -88,11 +108,8 @@ def chat_turn(engine: Engine, question: str, history: Sequence[Any] | None, mode
         yield from _notice(shown, _describe(exc), warn)
         return
     if final is None:
-        yield from _notice(shown, "The engine stopped without an answer; see the server log.",
-                           warn)
+        yield from _notice(shown, "The engine stopped without an answer; see the server log.", warn)
         return
-    if final.refused:
-        warn(f"{render.NO_ANSWER}: {final.refusal_reason}.")
     yield [*shown, *render.answer_messages(final)]
 
 
@@ -105,8 +122,10 @@ def _describe(exc: BaseException) -> str:
     if known:
         return known
     log.exception("chat turn failed")
-    return (f"Something went wrong while answering ({type(exc).__name__}). The details are in "
-            "the server log; please try again or run `ree doctor`.")
+    return (
+        f"Something went wrong while answering ({type(exc).__name__}). The details are in "
+        "the server log; please try again or run `ree doctor`."
+    )
 
 
 def _notice(shown: list[dict[str, Any]], text: str, warn: Warn) -> Iterator[list[dict[str, Any]]]:

@@ -28,8 +28,14 @@ from ree.index import DocumentRecord, Index
 from ree.settings import Settings
 
 TABLE_HEADERS = ["Title", "Published", "Type", "Chunks", "Source", "Added"]
-TYPE_LABELS = {"pdf": "PDF", "html": "HTML", "markdown": "Markdown", "text": "Text",
-               "docx": "Word", "csv": "CSV"}
+TYPE_LABELS = {
+    "pdf": "PDF",
+    "html": "HTML",
+    "markdown": "Markdown",
+    "text": "Text",
+    "docx": "Word",
+    "csv": "CSV",
+}
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 #: Upload file shuffling (backup, copy, restore) for one name must not interleave between users;
@@ -70,8 +76,9 @@ class UploadResult:
         if self.ingested:
             lines.append(f"**Added to the library:** {', '.join(f'`{n}`' for n in self.ingested)}")
         if self.unchanged:
-            lines.append(f"**Already indexed, unchanged:** "
-                         f"{', '.join(f'`{n}`' for n in self.unchanged)}")
+            lines.append(
+                f"**Already indexed, unchanged:** {', '.join(f'`{n}`' for n in self.unchanged)}"
+            )
         lines += [f"**⚠ Not added:** {r}" for r in self.refused]
         return "\n\n".join(lines) or "No file received."
 
@@ -84,15 +91,21 @@ def check_upload(path: Path, settings: Settings) -> str | None:
         return f"unsupported file type '{suffix or '(none)'}' (allowed: {allowed})"
     size = path.stat().st_size
     if size > settings.max_upload_mb * 2**20:
-        return (f"file too large ({size / 2**20:.1f} MB > REE_MAX_UPLOAD_MB="
-                f"{settings.max_upload_mb})")
+        return (
+            f"file too large ({size / 2**20:.1f} MB > REE_MAX_UPLOAD_MB={settings.max_upload_mb})"
+        )
     if size == 0:
         return "empty file"
     return None
 
 
-def ingest_uploads(files: Sequence[str | Path], *, index: Index, settings: Settings,
-                   progress: Progress | None = None) -> UploadResult:
+def ingest_uploads(
+    files: Sequence[str | Path],
+    *,
+    index: Index,
+    settings: Settings,
+    progress: Progress | None = None,
+) -> UploadResult:
     """Copy uploads into REE_HOME/uploads under safe names and ingest them one by one."""
     result = UploadResult()
     folder = uploads_dir(settings)
@@ -164,6 +177,7 @@ def remove_documents(doc_ids: Sequence[str], *, index: Index, settings: Settings
 
 # --- views ------------------------------------------------------------------------------------
 
+
 def sorted_documents(index: Index) -> list[DocumentRecord]:
     """Newest additions first (an upload appears at the top), then by title."""
     return sorted(index.documents(), key=lambda d: (-d.ingested_at, (d.title or d.source).lower()))
@@ -173,9 +187,28 @@ def table_rows(docs: Sequence[DocumentRecord]) -> list[list[object]]:
     rows = []
     for d in docs:
         added = datetime.fromtimestamp(d.ingested_at, tz=timezone.utc).strftime("%Y-%m-%d")
-        rows.append([d.title or d.source, d.published or "—",
-                     TYPE_LABELS.get(d.doc_type, d.doc_type), d.n_chunks, _where(d), added])
+        rows.append(
+            [
+                d.title or d.source,
+                d.published or "—",
+                TYPE_LABELS.get(d.doc_type, d.doc_type),
+                d.n_chunks,
+                _where(d),
+                added,
+            ]
+        )
     return rows
+
+
+def row_document(index: Index, row: Sequence[object] | None) -> str | None:
+    """The doc_id of a table row (as `table_rows` made it), or None if no document matches."""
+    if not row or len(row) < len(TABLE_HEADERS):
+        return None
+    title, source = str(row[0]), str(row[4])
+    for d in index.documents():
+        if (d.title or d.source) == title and _where(d) == source:
+            return d.doc_id
+    return None
 
 
 def document_choices(docs: Sequence[DocumentRecord]) -> list[tuple[str, str]]:

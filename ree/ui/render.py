@@ -38,8 +38,9 @@ def user_message(text: str) -> Message:
     return {"role": "user", "content": text}
 
 
-def assistant(text: str, title: str | None = None, *, status: str | None = None,
-              log: str | None = None) -> Message:
+def assistant(
+    text: str, title: str | None = None, *, status: str | None = None, log: str | None = None
+) -> Message:
     msg: Message = {"role": "assistant", "content": text}
     if title:
         meta: dict[str, Any] = {"title": title}
@@ -63,10 +64,12 @@ def pending(title: str = "Searching your documents…") -> Message:
 
 # --- reading the history back ------------------------------------------------------------------
 
+
 def message_text(message: Any) -> str:
     """The text of a chat message in any shape Gradio or gradio_client hands back."""
-    content = message.get("content", "") if isinstance(message, dict) else getattr(
-        message, "content", "")
+    content = (
+        message.get("content", "") if isinstance(message, dict) else getattr(message, "content", "")
+    )
     if isinstance(content, list):  # normalized: [{"type": "text", "text": ...}, ...]
         parts = [c.get("text", "") if isinstance(c, dict) else str(c) for c in content]
         return " ".join(p for p in parts if p)
@@ -76,8 +79,9 @@ def message_text(message: Any) -> str:
 
 
 def _metadata(message: Any) -> dict:
-    meta = message.get("metadata") if isinstance(message, dict) else getattr(
-        message, "metadata", None)
+    meta = (
+        message.get("metadata") if isinstance(message, dict) else getattr(message, "metadata", None)
+    )
     return meta or {}
 
 
@@ -97,15 +101,25 @@ def conversation(history: Sequence[Any] | None) -> list[dict[str, str]]:
 
 # --- one answer -------------------------------------------------------------------------------
 
+
 def answer_messages(answer: Answer) -> list[Message]:
     """The final rendering of one answer: answer text, sources box, verification box."""
     out = [assistant(answer_text(answer))]
     if answer.sources:
-        title = (f"Closest passages ({len(answer.sources)})" if answer.refused
-                 else f"Sources ({len(answer.sources)})")
+        title = (
+            f"Closest passages ({len(answer.sources)})"
+            if answer.refused
+            else f"Sources ({len(answer.sources)})"
+        )
         out.append(assistant(sources_markdown(answer.sources, refused=answer.refused), title))
-    out.append(assistant(verification_markdown(answer), verification_title(answer),
-                         status="done", log=timings_line(answer)))
+    out.append(
+        assistant(
+            verification_markdown(answer),
+            verification_title(answer),
+            status="done",
+            log=timings_line(answer),
+        )
+    )
     return out
 
 
@@ -113,9 +127,11 @@ def answer_text(answer: Answer) -> str:
     if not answer.refused:
         return answer.text
     reason = answer.refusal_reason or "the documents do not answer this question"
-    return (f"**{NO_ANSWER}.** {answer.text}\n\n"
-            f"_Why: {md_escape(reason)}. The closest passages are listed below; try rephrasing, "
-            "widening the filters or adding documents in the Library tab._")
+    return (
+        f"**{NO_ANSWER}.** {answer.text}\n\n"
+        f"_Why: {md_escape(reason)}. The closest passages are listed below; try rephrasing, "
+        "widening the filters or adding documents in the Library tab._"
+    )
 
 
 def sources_markdown(sources: Sequence[Citation], *, refused: bool = False) -> str:
@@ -168,9 +184,11 @@ def verification_markdown(answer: Answer) -> str:
     for claim in answer.claims:
         groups.setdefault(claim.status, []).append(claim)
     sections = []
-    labels = [("removed", "Removed (not supported by the cited passage)"),
-              ("unsupported", "Kept but marked unverified"),
-              ("repaired", "Citation repaired")]
+    labels = [
+        ("removed", "Removed (not supported by the cited passage)"),
+        ("unsupported", "Kept but marked unverified"),
+        ("repaired", "Citation repaired"),
+    ]
     for status, label in labels:
         claims = groups.get(status, [])
         if claims:
@@ -181,13 +199,20 @@ def verification_markdown(answer: Answer) -> str:
             sections.append("\n".join(lines))
     verified = len(groups.get("verified", []))
     if verified:
-        sections.append(f"**{_plural(verified, 'sentence')} verified** as written: each is "
-                        "supported by the passage it cites.")
+        sections.append(
+            f"**{_plural(verified, 'sentence')} verified** as written: each is "
+            "supported by the passage it cites."
+        )
     if not sections:
-        return ("No sentence was checked: the engine refused before asking the model."
-                if answer.refused else "No checkable sentence.")
-    sections.append("_Every sentence is compared with the passage it cites; figures must appear "
-                    "in that passage._")
+        return (
+            "No sentence was checked: the engine refused before asking the model."
+            if answer.refused
+            else "No checkable sentence."
+        )
+    sections.append(
+        "_Every sentence is compared with the passage it cites; figures must appear "
+        "in that passage._"
+    )
     return "\n\n".join(sections)
 
 

@@ -45,8 +45,9 @@ def auth_for(settings: Settings, host: str) -> tuple[str, str] | None:
     )
 
 
-def launch_options(settings: Settings, host: str | None = None,
-                   port: int | None = None) -> dict[str, Any]:
+def launch_options(
+    settings: Settings, host: str | None = None, port: int | None = None
+) -> dict[str, Any]:
     """Keyword arguments for `Blocks.launch`, after the exposure check."""
     host = host or settings.ui_host
     return {
