@@ -18,6 +18,7 @@ chunking setting re-chunks every file on the next run. One run writes at a time 
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import os
 import time
@@ -126,6 +127,27 @@ def chunking_signature(settings: Settings) -> str:
             f"overlap={settings.chunk_overlap};model={MODEL_NAME}")
 
 
+IGNORE_FILE = ".reeignore"
+
+
+def read_ignore_file(root: Path) -> list[str]:
+    """Glob patterns from ROOT/.reeignore (one per line, # comments): files a folder walk skips.
+
+    A library folder often holds files that are not documents (its own README of sources, a
+    generator script); listing them here keeps them out of the index without a "skipped" line.
+    """
+    path = root / IGNORE_FILE
+    if not path.is_file():
+        return []
+    lines = (ln.strip() for ln in path.read_text(encoding="utf-8", errors="replace").splitlines())
+    return [ln for ln in lines if ln and not ln.startswith("#")]
+
+
+def _is_ignored(rel: str, patterns: list[str]) -> bool:
+    name = rel.rsplit("/", 1)[-1]
+    return any(fnmatch.fnmatch(rel, p) or fnmatch.fnmatch(name, p) for p in patterns)
+
+
 def discover(paths: Iterable[Path]) -> Iterator[tuple[Path, Path]]:
     """(file, root) pairs: folders are walked (hidden and tool folders skipped), files kept as is.
 
@@ -135,10 +157,12 @@ def discover(paths: Iterable[Path]) -> Iterator[tuple[Path, Path]]:
         path = Path(raw).expanduser()
         if path.is_dir():
             root = path.resolve()
+            ignored = read_ignore_file(root)
             for dirpath, dirnames, filenames in os.walk(root):
                 dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and not d.startswith("."))
                 for name in sorted(filenames):
-                    if not name.startswith("."):
+                    rel = (Path(dirpath) / name).relative_to(root).as_posix()
+                    if not name.startswith(".") and not _is_ignored(rel, ignored):
                         yield Path(dirpath) / name, root
         else:
             yield path.absolute(), path.absolute().parent

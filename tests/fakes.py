@@ -71,6 +71,10 @@ class ExtractiveChatModel(_StreamingFake):
 
     def reply(self, messages: list[BaseMessage]) -> str:
         prompt = str(messages[-1].content)
+        if prompt.rstrip().endswith("Standalone question:"):  # the condense prompt
+            last_user = re.findall(r"^User: (.*)$", prompt, re.M)
+            follow_up = re.findall(r"^Follow-up: (.*)$", prompt, re.M)[-1]
+            return f"{last_user[-1].rstrip(' ?')}: {follow_up}" if last_user else follow_up
         question = prompt.rsplit("Question:", 1)[-1]
         q = set(_WORD.findall(question.lower()))
         best: list[tuple[int, int, str]] = []
