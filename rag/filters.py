@@ -100,12 +100,19 @@ def _names(source: str) -> tuple[str, str]:
 
 
 def _matches(doc: DocumentRecord, wanted: str) -> bool:
-    w = wanted.strip().lower()
+    """Does one user-given source name select this document? (See `Filters.sources`.)"""
+    return _match_keys(_keys(doc), wanted.strip().lower())
+
+
+def _keys(doc: DocumentRecord) -> tuple[str, str, str, str, str]:
     source = doc.source.lower()
     name, stem = _names(source)
-    return w in (doc.doc_id, source, name, stem) or (
-        len(w) >= 3 and (w in source or w in (doc.title or "").lower())
-    )
+    return doc.doc_id, source, name, stem, (doc.title or "").lower()
+
+
+def _match_keys(keys: tuple[str, str, str, str, str], w: str) -> bool:
+    doc_id, source, name, stem, title = keys
+    return w in (doc_id, source, name, stem) or (len(w) >= 3 and (w in source or w in title))
 
 
 def resolve(filters: Filters, documents: list[DocumentRecord]) -> ResolvedFilter:
@@ -117,10 +124,12 @@ def resolve(filters: Filters, documents: list[DocumentRecord]) -> ResolvedFilter
     doc_ids: set[str] | None = None
     if filters.sources or filters.doc_types:
         types = {t.lower() for t in filters.doc_types}
-        doc_ids = {
-            d.doc_id
-            for d in documents
-            if (not filters.sources or any(_matches(d, s) for s in filters.sources))
-            and (not types or d.doc_type in types)
-        }
+        wanted = [w.strip().lower() for w in filters.sources]
+        doc_ids = set()
+        for d in documents:  # per search, over every document: keep the loop body cheap
+            if types and d.doc_type not in types:
+                continue
+            keys = _keys(d)
+            if not wanted or any(_match_keys(keys, w) for w in wanted):
+                doc_ids.add(d.doc_id)
     return ResolvedFilter(doc_ids, since, until)
