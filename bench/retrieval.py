@@ -90,7 +90,11 @@ def build(index: Index, n_chunks: int, seed: int = 7) -> dict:
         if rng.random() < 0.05:
             published, pub_int = "", 0
         else:
-            y, m, day = int(rng.integers(2015, 2026)), int(rng.integers(1, 13)), int(rng.integers(1, 29))
+            y, m, day = (
+                int(rng.integers(2015, 2026)),
+                int(rng.integers(1, 13)),
+                int(rng.integers(1, 29)),
+            )
             published, pub_int = f"{y}-{m:02d}-{day:02d}", y * 10000 + m * 100 + day
         title = " ".join(draw(rng, words, cdf, 5))
         source = f"synthetic/{doc_id}.md"
@@ -98,14 +102,39 @@ def build(index: Index, n_chunks: int, seed: int = 7) -> dict:
         drawn = draw(rng, words, cdf, per_doc * WORDS_PER_CHUNK)
         for i in range(per_doc):
             text = " ".join(drawn[i * WORDS_PER_CHUNK : (i + 1) * WORDS_PER_CHUNK])
-            meta = {"doc_id": doc_id, "source": source, "title": title, "doc_type": "markdown",
-                    "published": published, "published_int": pub_int, "url": "", "page": 0,
-                    "section": "", "chunk_index": i, "tokens": WORDS_PER_CHUNK,
-                    "content_hash": f"{d}-{i}", "ingested_at": now}
+            meta = {
+                "doc_id": doc_id,
+                "source": source,
+                "title": title,
+                "doc_type": "markdown",
+                "published": published,
+                "published_int": pub_int,
+                "url": "",
+                "page": 0,
+                "section": "",
+                "chunk_index": i,
+                "tokens": WORDS_PER_CHUNK,
+                "content_hash": f"{d}-{i}",
+                "ingested_at": now,
+            }
             chunks.append(Chunk(f"{doc_id}:{i:05d}", doc_id, text, f"{title}\n{text}", meta))
-        record = DocumentRecord(doc_id, f"/synthetic/{doc_id}.md", source, f"h{d}", 1, 0.0, title,
-                                "markdown", published, pub_int, "", per_doc,
-                                per_doc * WORDS_PER_CHUNK, now, "bench")
+        record = DocumentRecord(
+            doc_id,
+            f"/synthetic/{doc_id}.md",
+            source,
+            f"h{d}",
+            1,
+            0.0,
+            title,
+            "markdown",
+            published,
+            pub_int,
+            "",
+            per_doc,
+            per_doc * WORDS_PER_CHUNK,
+            now,
+            "bench",
+        )
         pending.append((record, chunks))
         if sum(len(c) for _, c in pending) >= 4000 or d == N_DOCS - 1:
             flat = [c for _, cs in pending for c in cs]
@@ -118,14 +147,21 @@ def build(index: Index, n_chunks: int, seed: int = 7) -> dict:
             t_doc += time.perf_counter() - t
             pending = []
             done = (d + 1) * per_doc
-            print(f"  {done}/{n_chunks} chunks, {done / (time.perf_counter() - t0):.0f}/s",
-                  file=sys.stderr, flush=True)
+            print(
+                f"  {done}/{n_chunks} chunks, {done / (time.perf_counter() - t0):.0f}/s",
+                file=sys.stderr,
+                flush=True,
+            )
     t = time.perf_counter()
     index.finalize()  # BM25 build
     t_bm25 = time.perf_counter() - t
-    return {"seconds": round(time.perf_counter() - t0, 1), "vectors_s": round(t_vec, 1),
-            "docstore_s": round(t_doc, 1), "bm25_s": round(t_bm25, 1),
-            "chunks_per_s": round(n_chunks / (time.perf_counter() - t0), 1)}
+    return {
+        "seconds": round(time.perf_counter() - t0, 1),
+        "vectors_s": round(t_vec, 1),
+        "docstore_s": round(t_doc, 1),
+        "bm25_s": round(t_bm25, 1),
+        "chunks_per_s": round(n_chunks / (time.perf_counter() - t0), 1),
+    }
 
 
 def open_bench_index(n_chunks: int, fresh: bool) -> tuple[Index, dict]:
@@ -154,8 +190,11 @@ def queries(seed: int = 11) -> list[str]:
 def filter_cases(index: Index) -> dict[str, dict | None]:
     docs = index.documents()
     mid = sorted(d.source for d in docs)[len(docs) // 2]
-    return {"none": None, "date_1y": {"since": "2022-01-01", "until": "2022-12-31"},
-            "source": {"sources": [mid]}}
+    return {
+        "none": None,
+        "date_1y": {"since": "2022-01-01", "until": "2022-12-31"},
+        "source": {"sources": [mid]},
+    }
 
 
 def measure(index: Index, embedder, mode: str, flt: dict | None, qs: list[str]) -> dict:
@@ -163,7 +202,7 @@ def measure(index: Index, embedder, mode: str, flt: dict | None, qs: list[str]) 
     t = time.perf_counter()
     retriever.search("warm up", filters=flt)  # pays one-off costs: id map, filtered vectors
     first = (time.perf_counter() - t) * 1000
-    lat, stages = [], {"embed": [], "dense": [], "bm25": []}
+    lat, stages = [], {"filter": [], "embed": [], "dense": [], "bm25": [], "fuse": []}
     for q in qs:
         t = time.perf_counter()
         res = retriever.search(q, filters=flt)
@@ -171,8 +210,57 @@ def measure(index: Index, embedder, mode: str, flt: dict | None, qs: list[str]) 
         for k in stages:
             stages[k].append(res.timings.get(k, 0.0) * 1000)
     s = summarize_latency(lat)
-    return {"p50_ms": round(s["p50"], 2), "p95_ms": round(s["p95"], 2), "first_ms": round(first, 1),
-            "stage_p50_ms": {k: round(float(np.median(v)), 2) for k, v in stages.items()}}
+    return {
+        "p50_ms": round(s["p50"], 2),
+        "p95_ms": round(s["p95"], 2),
+        "first_ms": round(first, 1),
+        "stage_p50_ms": {k: round(float(np.median(v)), 2) for k, v in stages.items()},
+    }
+
+
+def load_before(rev: str):
+    """The retriever as it was at git revision `rev` (rag/retriever, fusion, filters), importable.
+
+    Lets one run time the old and the new search side by side on the same index and load, which
+    matters on a shared machine where absolute timings drift by 2-5x within minutes.
+    """
+    import importlib
+    import subprocess
+
+    pkg = Path(tempfile.mkdtemp()) / "_before_rag"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    for name in ("retriever", "fusion", "filters"):
+        src = subprocess.run(
+            ["git", "show", f"{rev}:rag/{name}.py"],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        (pkg / f"{name}.py").write_text(src.replace("from rag.", "from _before_rag."))
+    sys.path.insert(0, str(pkg.parent))
+    return importlib.import_module("_before_rag.retriever").HybridRetriever
+
+
+def measure_pair(index: Index, embedder, old_cls, flt: dict | None, qs: list[str]) -> dict:
+    """Hybrid search, old vs new, alternating per query so both see the same machine load."""
+    new = HybridRetriever(index=index, embedder=embedder)
+    old = old_cls(index=index, embedder=embedder)
+    for r in (new, old):
+        r.search("warm up", filters=flt)
+    lat: dict[str, list[float]] = {"before": [], "after": []}
+    for i, q in enumerate(qs):
+        order = [("before", old), ("after", new)]
+        for label, r in order if i % 2 else order[::-1]:
+            t = time.perf_counter()
+            r.search(q, filters=flt)
+            lat[label].append((time.perf_counter() - t) * 1000)
+    out = {}
+    for label, values in lat.items():
+        s = summarize_latency(values)
+        out[label] = {"p50_ms": round(s["p50"], 2), "p95_ms": round(s["p95"], 2)}
+    return out
 
 
 def kept_share(index: Index, flt: dict | None) -> float:
@@ -191,12 +279,20 @@ def main() -> None:
     ap.add_argument("--fresh", action="store_true", help="rebuild the cached indexes")
     ap.add_argument("--build-only", action="store_true")
     ap.add_argument("--out", type=Path, default=RESULTS)
+    ap.add_argument(
+        "--before",
+        metavar="REV",
+        help="also time the hybrid search of git revision REV, paired query by query",
+    )
     args = ap.parse_args()
 
     results: dict = json.loads(args.out.read_text()) if args.out.exists() else {}
     results.setdefault("sizes", {})
     embedder = None
     qs = queries()
+    old_cls = load_before(args.before) if args.before else None
+    if args.before:
+        results["before_revision"] = args.before
     for n in args.sizes:
         index, build_stats = open_bench_index(n, args.fresh)
         if args.build_only:
@@ -208,11 +304,19 @@ def main() -> None:
         entry: dict = {"chunks": n, "documents": N_DOCS, "build": build_stats, "cases": {}}
         for case, flt in filter_cases(index).items():
             entry["cases"][case] = {"kept_share": round(kept_share(index, flt), 4)}
+            if old_cls is not None:
+                pair = measure_pair(index, embedder, old_cls, flt, qs)
+                entry["cases"][case]["hybrid_pair"] = pair
+                print(f"{n:>7} {case:8} hybrid before/after (paired) {pair}", file=sys.stderr)
             for mode in ("dense", "bm25", "hybrid"):
                 m = measure(index, embedder, mode, flt, qs)
                 entry["cases"][case][mode] = m
-                print(f"{n:>7} {case:8} {mode:6} p50 {m['p50_ms']:7.1f} ms  p95 {m['p95_ms']:7.1f} ms"
-                      f"  stages {m['stage_p50_ms']}", file=sys.stderr, flush=True)
+                print(
+                    f"{n:>7} {case:8} {mode:6} p50 {m['p50_ms']:7.1f} ms  p95 {m['p95_ms']:7.1f} ms"
+                    f"  stages {m['stage_p50_ms']}",
+                    file=sys.stderr,
+                    flush=True,
+                )
         results["sizes"][str(n)] = entry
         index.close()
     if args.build_only:
@@ -224,13 +328,29 @@ def main() -> None:
 
 
 def markdown(results: dict) -> str:
-    lines = ["| chunks | filter (kept) | dense p50 / p95 ms | BM25 p50 / p95 ms | hybrid p50 / p95 ms |",
-             "|---|---|---|---|---|"]
+    paired = any("hybrid_pair" in c for e in results["sizes"].values() for c in e["cases"].values())
+    head = (
+        "| chunks | filter (kept) | dense p50 / p95 ms | BM25 p50 / p95 ms | hybrid p50 / p95 ms |"
+    )
+    rule = "|---|---|---|---|---|"
+    if paired:
+        rev = results.get("before_revision", "before")
+        head += f" hybrid paired: {rev} -> now, p50 / p95 ms |"
+        rule += "---|"
+    lines = [head, rule]
     for n, entry in sorted(results["sizes"].items(), key=lambda kv: int(kv[0])):
         for case, c in entry["cases"].items():
-            cells = " | ".join(f"{c[m]['p50_ms']:.1f} / {c[m]['p95_ms']:.1f}"
-                               for m in ("dense", "bm25", "hybrid"))
-            lines.append(f"| {int(n):,} | {case} ({c['kept_share']:.2%}) | {cells} |")
+            cells = " | ".join(
+                f"{c[m]['p50_ms']:.1f} / {c[m]['p95_ms']:.1f}" for m in ("dense", "bm25", "hybrid")
+            )
+            row = f"| {int(n):,} | {case} ({c['kept_share']:.2%}) | {cells} |"
+            if paired and "hybrid_pair" in c:
+                b, a = c["hybrid_pair"]["before"], c["hybrid_pair"]["after"]
+                row += (
+                    f" {b['p50_ms']:.1f} / {b['p95_ms']:.1f} -> "
+                    f"{a['p50_ms']:.1f} / {a['p95_ms']:.1f} |"
+                )
+            lines.append(row)
     return "\n".join(lines)
 
 

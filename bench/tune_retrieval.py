@@ -45,7 +45,10 @@ DEV_PREFIX = os.environ.get("REE_TUNE_DEV", "dev")
 BEIR = ROOT / "tests" / "fixtures" / "beir-tiny"
 DEV = {
     "sample": (ROOT / "data" / "sample", ROOT / "eval" / "datasets" / "sample.jsonl"),
-    "shared": (ROOT.parent / "shared" / "corpus", ROOT / "eval" / "datasets" / "shared-corpus.jsonl"),
+    "shared": (
+        ROOT.parent / "shared" / "corpus",
+        ROOT / "eval" / "datasets" / "shared-corpus.jsonl",
+    ),
 }
 
 
@@ -109,18 +112,26 @@ def open_suites(embedder: Any) -> list[Suite]:
         if index.count() == 0:
             ingest_paths([corpus], settings=settings, index=index, progress=False)
         rows = [json.loads(line) for line in questions.read_text().splitlines() if line.strip()]
-        suites.append(Suite(
-            name, index, "dev", {r["id"]: r["question"] for r in rows},
-            {r["id"]: r["sources"] for r in rows}, {r["id"]: r["type"] for r in rows},
-            evidence_qrels(index, rows),
-        ))
+        suites.append(
+            Suite(
+                name,
+                index,
+                "dev",
+                {r["id"]: r["question"] for r in rows},
+                {r["id"]: r["sources"] for r in rows},
+                {r["id"]: r["type"] for r in rows},
+                evidence_qrels(index, rows),
+            )
+        )
     return suites
 
 
 def score(suite: Suite, retriever: HybridRetriever) -> dict[str, float]:
     if suite.kind == "beir":
-        run = {q: [h.chunk.id for h in retriever.search(t, k=100).hits]
-               for q, t in suite.queries.items()}
+        run = {
+            q: [h.chunk.id for h in retriever.search(t, k=100).hits]
+            for q, t in suite.queries.items()
+        }
         m = evaluate_run(run, suite.gold)
         return {"ndcg@10": m["ndcg@10"], "mrr@10": m["mrr@10"], "recall@10": m["recall@10"]}
     rows = []
@@ -131,9 +142,13 @@ def score(suite: Suite, retriever: HybridRetriever) -> dict[str, float]:
         sources = [h.chunk.source for h in hits]
         ids = [i for h in hits for i in str(h.metadata.get("merged") or h.chunk.id).split("+")]
         ev = suite.evidence.get(qid) if suite.evidence else None
-        rows.append({"r@5": source_recall_at_k(sources, suite.gold[qid], 5),
-                     "mrr": source_mrr(sources, suite.gold[qid], 5),
-                     "ev_ndcg@10": ndcg_at_k(ids, ev, 10) if ev else None})
+        rows.append(
+            {
+                "r@5": source_recall_at_k(sources, suite.gold[qid], 5),
+                "mrr": source_mrr(sources, suite.gold[qid], 5),
+                "ev_ndcg@10": ndcg_at_k(ids, ev, 10) if ev else None,
+            }
+        )
     return dict(aggregate(rows, ["r@5", "mrr", "ev_ndcg@10"]))
 
 
@@ -148,8 +163,9 @@ def evaluate(suites: list[Suite], embedder: Any, **kw: Any) -> dict[str, dict[st
         else:
             params = dict(k=20, candidates=cand, max_per_doc=3)
         params.update(kw)
-        out[suite.name] = score(suite, HybridRetriever(index=suite.index, embedder=embedder,
-                                                       **params))
+        out[suite.name] = score(
+            suite, HybridRetriever(index=suite.index, embedder=embedder, **params)
+        )
     return out
 
 
@@ -196,8 +212,10 @@ def label(cfg: dict[str, Any]) -> str:
 
 def table_row(cfg: dict[str, Any], res: dict[str, dict[str, float]]) -> str:
     b, sa, sh = res["beir-tiny"], res["sample"], res["shared"]
-    return (f"| {label(cfg)} | {b['ndcg@10']:.4f} | {sa['r@5']:.4f} | {sa['ev_ndcg@10']:.4f} | "
-            f"{sh['r@5']:.4f} | {sh['mrr']:.4f} | {sh['ev_ndcg@10']:.4f} |")
+    return (
+        f"| {label(cfg)} | {b['ndcg@10']:.4f} | {sa['r@5']:.4f} | {sa['ev_ndcg@10']:.4f} | "
+        f"{sh['r@5']:.4f} | {sh['mrr']:.4f} | {sh['ev_ndcg@10']:.4f} |"
+    )
 
 
 def calibrate(suites: list[Suite], embedder: Any, **kw: Any) -> dict[str, Any]:
@@ -207,13 +225,28 @@ def calibrate(suites: list[Suite], embedder: Any, **kw: Any) -> dict[str, Any]:
         if suite.kind != "dev":
             continue
         r = HybridRetriever(index=suite.index, embedder=embedder, k=5, **kw)
-        for qid, text in list(suite.queries.items()) + [(f"off{i}", q) for i, q in
-                                                         enumerate(OFF_TOPIC)]:
+        for qid, text in list(suite.queries.items()) + [
+            (f"off{i}", q) for i, q in enumerate(OFF_TOPIC)
+        ]:
             res = r.search(text)
-            kind = ("off-topic" if qid.startswith("off") else
-                    "unanswerable" if suite.types[qid] == "unanswerable" else "answerable")
-            rows.append({"suite": suite.name, "id": qid, "kind": kind, "relevance": res.relevance,
-                         "cosine": res.cosine, "coverage": res.coverage, "question": text})
+            kind = (
+                "off-topic"
+                if qid.startswith("off")
+                else "unanswerable"
+                if suite.types[qid] == "unanswerable"
+                else "answerable"
+            )
+            rows.append(
+                {
+                    "suite": suite.name,
+                    "id": qid,
+                    "kind": kind,
+                    "relevance": res.relevance,
+                    "cosine": res.cosine,
+                    "coverage": res.coverage,
+                    "question": text,
+                }
+            )
     return {"rows": rows}
 
 
@@ -221,8 +254,10 @@ def describe(rows: list[dict], key: str) -> None:
     for kind in ("answerable", "unanswerable", "off-topic"):
         vals = sorted(r[key] for r in rows if r["kind"] == kind)
         q = np.percentile(vals, [0, 10, 50, 90, 100])
-        print(f"  {key:9} {kind:12} n={len(vals):3}  min {q[0]:.3f}  p10 {q[1]:.3f}  "
-              f"median {q[2]:.3f}  p90 {q[3]:.3f}  max {q[4]:.3f}")
+        print(
+            f"  {key:9} {kind:12} n={len(vals):3}  min {q[0]:.3f}  p10 {q[1]:.3f}  "
+            f"median {q[2]:.3f}  p90 {q[3]:.3f}  max {q[4]:.3f}"
+        )
 
 
 def main() -> None:
@@ -239,12 +274,16 @@ def main() -> None:
             describe(rows, key)
         for r in sorted(rows, key=lambda r: r["relevance"]):
             if r["kind"] != "answerable" or r["relevance"] < 0.5:
-                print(f"  {r['kind']:12} rel {r['relevance']:.3f} cos {r['cosine']:.3f} "
-                      f"cov {r['coverage']:.2f}  {r['suite']}/{r['id']}  {r['question'][:70]}")
+                print(
+                    f"  {r['kind']:12} rel {r['relevance']:.3f} cos {r['cosine']:.3f} "
+                    f"cov {r['coverage']:.2f}  {r['suite']}/{r['id']}  {r['question'][:70]}"
+                )
         (HOME / "calibration.json").write_text(json.dumps(rows, indent=1))
         return
-    print("| configuration | beir-tiny nDCG@10 | sample src R@5 | sample ev nDCG@10 | "
-          "shared src R@5 | shared src MRR | shared ev nDCG@10 |")
+    print(
+        "| configuration | beir-tiny nDCG@10 | sample src R@5 | sample ev nDCG@10 | "
+        "shared src R@5 | shared src MRR | shared ev nDCG@10 |"
+    )
     print("|---|---|---|---|---|---|---|")
     results = []
     for cfg in grid():

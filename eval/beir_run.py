@@ -58,15 +58,36 @@ def _records(doc_id: str, doc: dict[str, str], now: int) -> tuple[DocumentRecord
     text = f"{title}\n{doc['text']}" if title else doc["text"]
     tokens = len(text.split())
     meta: dict[str, Any] = {
-        "doc_id": doc_id, "source": doc_id, "title": title, "doc_type": "beir", "published": "",
-        "published_int": 0, "url": "", "page": 0, "section": "", "chunk_index": 0,
-        "tokens": tokens, "content_hash": hashlib.sha1(text.encode()).hexdigest()[:16],
+        "doc_id": doc_id,
+        "source": doc_id,
+        "title": title,
+        "doc_type": "beir",
+        "published": "",
+        "published_int": 0,
+        "url": "",
+        "page": 0,
+        "section": "",
+        "chunk_index": 0,
+        "tokens": tokens,
+        "content_hash": hashlib.sha1(text.encode()).hexdigest()[:16],
         "ingested_at": now,
     }
     record = DocumentRecord(
-        doc_id=doc_id, path=f"beir:{doc_id}", source=doc_id, file_hash=meta["content_hash"],
-        size=len(text), mtime=0.0, title=title, doc_type="beir", published="", published_int=0,
-        url="", n_chunks=1, tokens=tokens, ingested_at=now, chunking=f"beir-{LAYOUT_VERSION}",
+        doc_id=doc_id,
+        path=f"beir:{doc_id}",
+        source=doc_id,
+        file_hash=meta["content_hash"],
+        size=len(text),
+        mtime=0.0,
+        title=title,
+        doc_type="beir",
+        published="",
+        published_int=0,
+        url="",
+        n_chunks=1,
+        tokens=tokens,
+        ingested_at=now,
+        chunking=f"beir-{LAYOUT_VERSION}",
     )
     return record, Chunk(doc_id, doc_id, text, text, meta)
 
@@ -98,8 +119,9 @@ def run_mode(
     """Ranked doc ids per query and per-query latency (ms, query embedding included)."""
     run: dict[str, list[str]] = {}
     latencies: list[float] = []
-    for qid, text in tqdm(queries.items(), desc=f"queries ({retriever.mode})", unit="q",
-                          disable=not progress):
+    for qid, text in tqdm(
+        queries.items(), desc=f"queries ({retriever.mode})", unit="q", disable=not progress
+    ):
         t0 = time.perf_counter()
         result = retriever.search(text, k=RUN_K)
         latencies.append((time.perf_counter() - t0) * 1000)
@@ -139,22 +161,35 @@ def run_beir(
         summary: dict[str, Any] = {}
         for mode in MODES:
             retriever = HybridRetriever.from_settings(
-                index, embedder, settings, k=RUN_K, candidates=max(settings.candidates, RUN_K),
-                max_per_doc=RUN_K, dedup_threshold=None, mode=mode,
+                index,
+                embedder,
+                settings,
+                k=RUN_K,
+                candidates=max(settings.candidates, RUN_K),
+                max_per_doc=RUN_K,
+                dedup_threshold=None,
+                mode=mode,
             )
             retriever.search("warm-up query", k=RUN_K)  # first call loads BM25 and Chroma caches
             run, latencies = run_mode(retriever, data.queries, progress)
             metrics = evaluate_run(run, data.qrels)
-            metrics["timings"] = {f"query_{k}_ms": v for k, v in summarize_latency(latencies).items()}
+            metrics["timings"] = {
+                f"query_{k}_ms": v for k, v in summarize_latency(latencies).items()
+            }
             summary[mode] = metrics
     finally:
         index.close()
-    summary["dataset"] = {"folder": str(folder), "documents": len(data.corpus),
-                          "queries": len(data.queries)}
-    summary["index"] = {"home": str(iso.home), "reused": reused,
-                        "seconds": round(index_seconds, 2),
-                        "docs_per_s": round(len(data.corpus) / index_seconds, 1)
-                        if index_seconds else None}
+    summary["dataset"] = {
+        "folder": str(folder),
+        "documents": len(data.corpus),
+        "queries": len(data.queries),
+    }
+    summary["index"] = {
+        "home": str(iso.home),
+        "reused": reused,
+        "seconds": round(index_seconds, 2),
+        "docs_per_s": round(len(data.corpus) / index_seconds, 1) if index_seconds else None,
+    }
     if out is not None:
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
@@ -167,18 +202,23 @@ def run_beir(
 def format_table(summary: dict) -> str:
     """The three modes as a Markdown table (what `ree eval beir` prints)."""
     cols = ["ndcg@10", "recall@10", "recall@100", "mrr@10"]
-    lines = ["| mode | " + " | ".join(cols) + " | p50 ms | p95 ms |",
-             "|---" * (len(cols) + 3) + "|"]
+    lines = [
+        "| mode | " + " | ".join(cols) + " | p50 ms | p95 ms |",
+        "|---" * (len(cols) + 3) + "|",
+    ]
     for mode in MODES:
         m = summary[mode]
         t = m.get("timings", {})
         vals = " | ".join(f"{m[c]:.4f}" if m[c] is not None else "-" for c in cols)
-        lines.append(f"| {mode} | {vals} | {t.get('query_p50_ms', 0):.1f} | "
-                     f"{t.get('query_p95_ms', 0):.1f} |")
+        lines.append(
+            f"| {mode} | {vals} | {t.get('query_p50_ms', 0):.1f} | {t.get('query_p95_ms', 0):.1f} |"
+        )
     idx = summary["index"]
     lines.append("")
-    lines.append(f"index: {summary['dataset']['documents']} documents, "
-                 + ("reused" if idx["reused"] else f"built in {idx['seconds']:.1f} s"))
+    lines.append(
+        f"index: {summary['dataset']['documents']} documents, "
+        + ("reused" if idx["reused"] else f"built in {idx['seconds']:.1f} s")
+    )
     return "\n".join(lines)
 
 

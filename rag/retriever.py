@@ -72,8 +72,20 @@ OVERFETCH_MARGIN = 1.5
 COVERAGE_FLOOR = 0.25
 #: Filtered vector subsets kept in memory (a user usually asks several questions per filter).
 _SUBSET_CACHE = 4
-_MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september",
-           "october", "november", "december"]
+_MONTHS = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+]
 
 
 @dataclass
@@ -132,8 +144,9 @@ def coverage_of(query: str, chunks: list[Chunk]) -> float:
         if len(published) >= 7 and published[5:7].isdigit() and 1 <= int(published[5:7]) <= 12:
             date_words = f"{published[:4]} {_MONTHS[int(published[5:7]) - 1]}"
         source = str(meta.get("source", "")).replace("_", " ").replace("-", " ").replace("/", " ")
-        seen.update(tokenize(f"{c.embed_text}\n{c.text}\n{meta.get('title', '')}\n{source}\n"
-                             f"{date_words}"))
+        seen.update(
+            tokenize(f"{c.embed_text}\n{c.text}\n{meta.get('title', '')}\n{source}\n{date_words}")
+        )
     return sum(t in seen for t in terms) / len(terms)
 
 
@@ -217,8 +230,9 @@ class HybridRetriever(BaseRetriever):
             where=where or None,
             include=["distances"],
         )
-        return [(cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0],
-                                                        strict=True)]
+        return [
+            (cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0], strict=True)
+        ]
 
     def _dense(
         self, qvec: np.ndarray, n: int, flt: ResolvedFilter, mask: np.ndarray | None
@@ -247,8 +261,12 @@ class HybridRetriever(BaseRetriever):
     ) -> list[tuple[str, float]]:
         """Brute-force cosine over the filter's chunks: exact, and ~1 ms for 5k vectors."""
         ids, _ = self._id_positions()
-        key = (id(ids), frozenset(flt.doc_ids) if flt.doc_ids is not None else None,
-               flt.since_int, flt.until_int)
+        key = (
+            id(ids),
+            frozenset(flt.doc_ids) if flt.doc_ids is not None else None,
+            flt.since_int,
+            flt.until_int,
+        )
         with self._lock:
             hit = self._subsets.get(key)
             if hit is not None:
@@ -283,6 +301,7 @@ class HybridRetriever(BaseRetriever):
         t0 = time.perf_counter()
         flt = self._resolve(filters)
         mask = self._mask(flt)
+        t_filter = time.perf_counter()
         qvec = self.embedder.embed([query])[0]
         t_embed = time.perf_counter()
         n = max(self.candidates, k)
@@ -317,8 +336,14 @@ class HybridRetriever(BaseRetriever):
         bm25_rank = {cid: i + 1 for i, cid in enumerate(bm25_ids)}
         cos = self._cosines(qvec, picked, dict(dense))
         hits = [
-            Hit(chunks[c], scores[c], cos.get(c, 0.0), dense_rank.get(c), bm25_rank.get(c),
-                chunks[c].text)
+            Hit(
+                chunks[c],
+                scores[c],
+                cos.get(c, 0.0),
+                dense_rank.get(c),
+                bm25_rank.get(c),
+                chunks[c].text,
+            )
             for c in picked
         ]
         best = max((h.cosine for h in hits), default=0.0)
@@ -331,7 +356,8 @@ class HybridRetriever(BaseRetriever):
             hits=hits,
             relevance=best * (COVERAGE_FLOOR + (1.0 - COVERAGE_FLOOR) * coverage),
             timings={
-                "embed": t_embed - t0,
+                "filter": t_filter - t0,
+                "embed": t_embed - t_filter,
                 "dense": t_dense - t_embed,
                 "bm25": t_bm25 - t_dense,
                 "fuse": t_fuse - t_bm25,
@@ -341,7 +367,9 @@ class HybridRetriever(BaseRetriever):
             coverage=coverage,
         )
 
-    def _cosines(self, qvec: np.ndarray, ids: list[str], known: dict[str, float]) -> dict[str, float]:
+    def _cosines(
+        self, qvec: np.ndarray, ids: list[str], known: dict[str, float]
+    ) -> dict[str, float]:
         """Query-chunk cosine for every picked chunk (BM25-only hits get theirs from Chroma)."""
         out = {c: known[c] for c in ids if c in known}
         missing = [c for c in ids if c not in out]
@@ -358,9 +386,13 @@ class HybridRetriever(BaseRetriever):
         for hit in hits:
             idx = int(hit.metadata.get("chunk_index", -99))
             partner = next(
-                (h for h in out if h.chunk.doc_id == hit.chunk.doc_id
-                 and abs(int(h.metadata.get("chunk_index", -99)) - idx) == 1
-                 and "+" not in str(h.metadata.get("merged", ""))),
+                (
+                    h
+                    for h in out
+                    if h.chunk.doc_id == hit.chunk.doc_id
+                    and abs(int(h.metadata.get("chunk_index", -99)) - idx) == 1
+                    and "+" not in str(h.metadata.get("merged", ""))
+                ),
                 None,
             )
             if partner is None:

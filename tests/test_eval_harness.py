@@ -22,7 +22,7 @@ from test_ingest_support import REPO, SAMPLE, make_settings, pipeline_embedder
 
 from eval.compare import compare_runs, format_comparison
 from eval.metrics import citation_recall
-from eval.report import write_report
+from eval.report import format_summary, write_report
 from eval.runner import (
     METRIC_KEYS,
     RATE_KEYS,
@@ -102,6 +102,9 @@ def test_outputs_exist_and_parse(first_run: Any) -> None:
     assert meta["collection"].startswith("eval-") and "git_commit" in meta and meta["date"]
     assert meta["settings"]["REE_LLM_API_KEY"] in ("", "****")  # masked snapshot
     assert summary["latency"]["total"]["n"] == 5 and summary["latency"]["total"]["p95"] > 0
+    table = format_summary(summary).splitlines()
+    assert table[0].split()[:2] == ["n", "source"] and table[1].split()[:2] == ["overall", "5"]
+    assert any(line.startswith("unanswerable") for line in table)
 
 
 def test_metrics_are_scored_from_present_fields(first_run: Any) -> None:

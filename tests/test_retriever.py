@@ -10,6 +10,7 @@ against hand-worked values.
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 
 import numpy as np
@@ -39,30 +40,54 @@ MODES = ("dense", "bm25", "hybrid")
 
 # source, published (ISO or ""), chunk texts
 DOCS: list[tuple[str, str, list[str]]] = [
-    ("lynas-profile-2023.md", "2023-03-10", [
-        "Lynas mines rare earth ore at Mount Weld in Western Australia.",
-        "Lynas separates neodymium and praseodymium at its Kuantan plant in Malaysia.",
-    ]),
-    ("lynas-kalgoorlie-2025.md", "2025-05-02", [
-        "In 2025 Lynas moved cracking and leaching to a new plant in Kalgoorlie.",
-        "Lynas produced its first separated dysprosium oxide in Malaysia in May 2025.",
-    ]),
-    ("mp-materials-2024.md", "2024-07-10", [
-        "MP Materials runs the Mountain Pass mine in California.",
-        "MP Materials is building a magnet factory called Independence in Fort Worth, Texas.",
-    ]),
-    ("china-controls-2024.md", "2024-12-03", [
-        "China banned exports of gallium, germanium and antimony to the United States.",
-        "Export licences for graphite were tightened by Beijing in late 2024.",
-    ]),
-    ("magnet-demand-2022.md", "2022-06-15", [
-        "One forecast puts global NdFeB magnet demand at 390,000 tonnes by 2035.",
-        "Electric vehicles and wind turbines drive most of the growth in magnet demand.",
-    ]),
-    ("heat-coercivity-notes.txt", "", [
-        "Magnets lose coercivity as they heat up; dysprosium keeps them from demagnetising.",
-        "Grain boundary diffusion puts dysprosium only where demagnetisation starts.",
-    ]),
+    (
+        "lynas-profile-2023.md",
+        "2023-03-10",
+        [
+            "Lynas mines rare earth ore at Mount Weld in Western Australia.",
+            "Lynas separates neodymium and praseodymium at its Kuantan plant in Malaysia.",
+        ],
+    ),
+    (
+        "lynas-kalgoorlie-2025.md",
+        "2025-05-02",
+        [
+            "In 2025 Lynas moved cracking and leaching to a new plant in Kalgoorlie.",
+            "Lynas produced its first separated dysprosium oxide in Malaysia in May 2025.",
+        ],
+    ),
+    (
+        "mp-materials-2024.md",
+        "2024-07-10",
+        [
+            "MP Materials runs the Mountain Pass mine in California.",
+            "MP Materials is building a magnet factory called Independence in Fort Worth, Texas.",
+        ],
+    ),
+    (
+        "china-controls-2024.md",
+        "2024-12-03",
+        [
+            "China banned exports of gallium, germanium and antimony to the United States.",
+            "Export licences for graphite were tightened by Beijing in late 2024.",
+        ],
+    ),
+    (
+        "magnet-demand-2022.md",
+        "2022-06-15",
+        [
+            "One forecast puts global NdFeB magnet demand at 390,000 tonnes by 2035.",
+            "Electric vehicles and wind turbines drive most of the growth in magnet demand.",
+        ],
+    ),
+    (
+        "heat-coercivity-notes.txt",
+        "",
+        [
+            "Magnets lose coercivity as they heat up; dysprosium keeps them from demagnetising.",
+            "Grain boundary diffusion puts dysprosium only where demagnetisation starts.",
+        ],
+    ),
 ]
 
 
@@ -72,20 +97,47 @@ def _doc(source: str, published: str, texts: list[str]) -> tuple[DocumentRecord,
     pub_int = int(published.replace("-", "")) if published else 0
     chunks = []
     for i, text in enumerate(texts):
-        meta = {"doc_id": doc_id, "source": source, "title": title, "doc_type": "markdown",
-                "published": published, "published_int": pub_int, "url": "", "page": 0,
-                "section": "", "chunk_index": i, "tokens": len(text.split()),
-                "content_hash": str(abs(hash(text)) % 10**12), "ingested_at": 0}
+        meta = {
+            "doc_id": doc_id,
+            "source": source,
+            "title": title,
+            "doc_type": "markdown",
+            "published": published,
+            "published_int": pub_int,
+            "url": "",
+            "page": 0,
+            "section": "",
+            "chunk_index": i,
+            "tokens": len(text.split()),
+            "content_hash": str(abs(hash(text)) % 10**12),
+            "ingested_at": 0,
+        }
         embed_text = f"{title}\n{text}"
         cid = make_chunk_id(doc_id, i, chunk_fingerprint(embed_text, meta))
         chunks.append(Chunk(cid, doc_id, text, embed_text, meta))
-    record = DocumentRecord(doc_id, f"/corpus/{source}", source, f"h-{source}", 1, 0.0, title,
-                            "markdown", published, pub_int, "", len(chunks),
-                            sum(len(t.split()) for t in texts), 0, "test")
+    record = DocumentRecord(
+        doc_id,
+        f"/corpus/{source}",
+        source,
+        f"h-{source}",
+        1,
+        0.0,
+        title,
+        "markdown",
+        published,
+        pub_int,
+        "",
+        len(chunks),
+        sum(len(t.split()) for t in texts),
+        0,
+        "test",
+    )
     return record, chunks
 
 
-def add_document(index: Index, embedder, source: str, published: str, texts: list[str]) -> list[str]:
+def add_document(
+    index: Index, embedder, source: str, published: str, texts: list[str]
+) -> list[str]:
     record, chunks = _doc(source, published, texts)
     index.replace_document(record, chunks, embedder.embed([c.embed_text for c in chunks]))
     return [c.id for c in chunks]
@@ -126,7 +178,9 @@ def test_rrf_hand_worked() -> None:
     assert weighted["a"] == pytest.approx(0.452381, abs=1e-6)
     # a zero weight removes a list; k=60 reproduces the textbook constant
     assert rrf([(["a"], 1.0), (["b"], 0.0)], k=5) == {"a": pytest.approx(1 / 6)}
-    assert rrf([(["d1"], 1.0), (["x", "y", "d1"], 1.0)], k=60)["d1"] == pytest.approx(0.032266, 1e-4)
+    assert rrf([(["d1"], 1.0), (["x", "y", "d1"], 1.0)], k=60)["d1"] == pytest.approx(
+        0.032266, 1e-4
+    )
 
 
 def test_exact_terms_and_exactness_hand_worked() -> None:
@@ -135,7 +189,10 @@ def test_exact_terms_and_exactness_hand_worked() -> None:
     # terms {forecast, put, magnet, demand, 390000, tonne, eu}: 2 of 7 are exact
     assert exactness(q) == pytest.approx(2 / 7)
     assert exact_terms("Where is Lynas's Mount Weld concentrate processed?") == [
-        "lyna", "mount", "weld"]
+        "lyna",
+        "mount",
+        "weld",
+    ]
     assert exactness("Where does the bulk of heavy rare earth supply originate?") == 0.0
     assert exactness("") == 0.0
     assert exactness("NdFeB 2035") == 1.0
@@ -165,9 +222,13 @@ def test_cap_per_group_hand_worked() -> None:
 def test_diversify_equals_dedup_then_cap() -> None:
     base = "rare earth magnets are made in china and japan from separated oxides"
     texts = {
-        "a1": base, "a2": base + " mostly", "a3": "lynas separates oxides in malaysia today",
-        "b1": "mp materials builds magnets in texas", "b2": "graphite export licences tightened",
-        "c1": base + " mostly too", "c2": "ion adsorption clays hold heavy rare earths",
+        "a1": base,
+        "a2": base + " mostly",
+        "a3": "lynas separates oxides in malaysia today",
+        "b1": "mp materials builds magnets in texas",
+        "b2": "graphite export licences tightened",
+        "c1": base + " mostly too",
+        "c2": "ion adsorption clays hold heavy rare earths",
     }
     group = {c: c[0] for c in texts}
     ordered = ["a1", "a2", "b1", "a3", "c1", "b2", "c2"]
@@ -176,11 +237,28 @@ def test_diversify_equals_dedup_then_cap() -> None:
         assert diversify(ordered, texts, group, cap, k) == eager
     # without dedup, near-duplicates stay (BEIR runs judge every document id)
     assert diversify(ordered, texts, group, 9, 3, threshold=None) == ["a1", "a2", "b1"]
+    # the early exits never change the result: random lists, groups, caps and thresholds
+    rng = random.Random(5)
+    words = list("abcdefghij")
+    for _ in range(2000):
+        ids = [f"c{i}" for i in range(rng.randint(0, 25))]
+        bases = [" ".join(rng.choices(words, k=8)) for _ in range(4)]
+        texts = {
+            c: rng.choice(bases) + " " + " ".join(rng.choices(words, k=rng.randint(0, 3)))
+            for c in ids
+        }
+        group = {c: rng.choice("wxyz"[: rng.randint(1, 4)]) for c in ids}
+        cap, k, th = rng.randint(1, 4), rng.randint(1, 10), rng.choice([None, 0.5, 0.8])
+        deduped = ids if th is None else drop_near_duplicates(ids, texts, th)
+        assert diversify(ids, texts, group, cap, k, th) == cap_per_group(deduped, group, cap, k)
 
 
 def test_coverage_hand_worked() -> None:
-    _, chunks = _doc("wh-2024-fact-sheet.md", "2024-09-20",
-                     ["The framework commits Australia and the United States to joint financing."])
+    _, chunks = _doc(
+        "wh-2024-fact-sheet.md",
+        "2024-09-20",
+        ["The framework commits Australia and the United States to joint financing."],
+    )
     q = "What did the September 2024 fact sheet say about Lynas?"
     assert exact_terms(q) == ["september", "2024", "lyna"]
     # 2024 and September come from the publication date; Lynas is nowhere: 2/3
@@ -209,8 +287,10 @@ def dense_path(request, monkeypatch) -> str:
 def test_date_filter_holds_for_every_hit(small_index, embedder, dense_path, mode) -> None:
     r = retriever(small_index, embedder, mode, k=10)
     # the best match for this query (lynas-profile-2023) is outside the window
-    res = r.search("Lynas Mount Weld mine in Western Australia",
-                   filters={"since": "2024-01-01", "until": "2024-12-31"})
+    res = r.search(
+        "Lynas Mount Weld mine in Western Australia",
+        filters={"since": "2024-01-01", "until": "2024-12-31"},
+    )
     assert res.hits, "the window holds matching chunks"
     for h in res.hits:
         assert 20240101 <= h.metadata["published_int"] <= 20241231, h.metadata["source"]
@@ -226,7 +306,9 @@ def test_source_filter_holds_for_every_hit(small_index, embedder, dense_path, mo
     assert {h.metadata["source"] for h in res.hits} <= {"mp-materials-2024.md"}
     res = r.search("Lynas magnet factory in Texas", filters=Filters(sources=["lynas"]))
     assert res.hits and {h.metadata["source"] for h in res.hits} <= {
-        "lynas-profile-2023.md", "lynas-kalgoorlie-2025.md"}
+        "lynas-profile-2023.md",
+        "lynas-kalgoorlie-2025.md",
+    }
     assert r.search("magnets", filters={"sources": ["no-such-file.pdf"]}).hits == []
 
 
@@ -234,12 +316,16 @@ def test_dense_paths_agree(small_index, embedder, monkeypatch) -> None:
     """Over-fetch, exact and `where` return the same ranking for the same filter."""
     flt = {"since": "2023-01-01", "until": "2025-12-31"}
     runs = {}
-    for path, (overfetch, exact) in {"overfetch": (10**9, 0), "exact": (0, 10**9),
-                                     "where": (0, 0)}.items():
+    for path, (overfetch, exact) in {
+        "overfetch": (10**9, 0),
+        "exact": (0, 10**9),
+        "where": (0, 0),
+    }.items():
         monkeypatch.setattr(retriever_mod, "OVERFETCH_MAX", overfetch)
         monkeypatch.setattr(retriever_mod, "EXACT_MAX_CHUNKS", exact)
         res = retriever(small_index, embedder, "dense", k=6).search(
-            "where are rare earths separated", filters=flt)
+            "where are rare earths separated", filters=flt
+        )
         runs[path] = (all_ids(res), [round(h.cosine, 3) for h in res.hits])
     assert runs["overfetch"] == runs["exact"] == runs["where"]
     assert len(runs["exact"][0]) == 6  # 8 chunks in the window, k = 6
@@ -261,12 +347,15 @@ def beir_index(tmp_path_factory, embedder) -> Index:
 
 def test_hybrid_finds_an_exact_number(beir_index, embedder) -> None:
     res = retriever(beir_index, embedder, k=5).search(
-        "Which forecast puts magnet demand at 390,000 tonnes?")
+        "Which forecast puts magnet demand at 390,000 tonnes?"
+    )
     assert res.hits[0].chunk.id == "d13"
     assert res.hits[0].bm25_rank == 1
     # written without its comma the number is the same BM25 term
-    assert retriever(beir_index, embedder, k=3).search(
-        "magnet demand 390000").hits[0].chunk.id == "d13"
+    assert (
+        retriever(beir_index, embedder, k=3).search("magnet demand 390000").hits[0].chunk.id
+        == "d13"
+    )
     # the bare figure: dense alone buries d13 (another demand estimate, d14, looks closer);
     # fusion lifts it back to the top two (RRF ignores how far ahead BM25's score is)
     q = "390,000 tonnes"
@@ -290,12 +379,27 @@ def test_hybrid_finds_a_paraphrase(beir_index, embedder) -> None:
 @pytest.mark.parametrize("mode", MODES)
 def test_replaced_removed_and_orphan_chunks_never_appear(ree_settings, embedder, mode) -> None:
     index = Index(ree_settings, "ree")
-    old = add_document(index, embedder, "note.md", "2024-01-01",
-                       ["Zanzibarite is a fictional rare earth mineral found at Qwerty Lake."])
-    new = add_document(index, embedder, "note.md", "2024-01-01",
-                       ["Bastnaesite is the main ore mineral at Mountain Pass."])
-    gone = add_document(index, embedder, "gone.md", "2024-01-01",
-                        ["Xylophonium magnets were a short-lived product of Quokka Metals."])
+    old = add_document(
+        index,
+        embedder,
+        "note.md",
+        "2024-01-01",
+        ["Zanzibarite is a fictional rare earth mineral found at Qwerty Lake."],
+    )
+    new = add_document(
+        index,
+        embedder,
+        "note.md",
+        "2024-01-01",
+        ["Bastnaesite is the main ore mineral at Mountain Pass."],
+    )
+    gone = add_document(
+        index,
+        embedder,
+        "gone.md",
+        "2024-01-01",
+        ["Xylophonium magnets were a short-lived product of Quokka Metals."],
+    )
     assert index.remove_documents([make_doc_id("/corpus/gone.md")]) == 1
     # a crash between the vector write and the manifest commit leaves an orphan vector in Chroma:
     # make it the perfect dense match, with metadata that passes the filter
@@ -320,10 +424,32 @@ def test_neighbour_expansion_has_no_duplicated_overlap(tmp_path, embedder_home, 
     from ingest import ingest_paths
 
     pipeline_embedder(embedder_home)
-    greek = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
-             "lambda", "mu", "nu", "xi", "omicron", "pi", "rho", "sigma", "tau", "upsilon"]
-    sentences = [f"Fact number {i} concerns the {w} separation plant and its output."
-                 for i, w in enumerate(greek)]
+    greek = [
+        "alpha",
+        "beta",
+        "gamma",
+        "delta",
+        "epsilon",
+        "zeta",
+        "eta",
+        "theta",
+        "iota",
+        "kappa",
+        "lambda",
+        "mu",
+        "nu",
+        "xi",
+        "omicron",
+        "pi",
+        "rho",
+        "sigma",
+        "tau",
+        "upsilon",
+    ]
+    sentences = [
+        f"Fact number {i} concerns the {w} separation plant and its output."
+        for i, w in enumerate(greek)
+    ]
     folder = tmp_path / "docs"
     folder.mkdir()
     (folder / "facts.md").write_text("# Plants\n\n" + " ".join(sentences) + "\n")
@@ -333,8 +459,10 @@ def test_neighbour_expansion_has_no_duplicated_overlap(tmp_path, embedder_home, 
     chunks = list(index.docstore.iter_chunks())
     assert len(chunks) >= 4
     # the chunker really overlaps: some sentence is in two neighbouring chunks
-    assert any(set(split_sentences(a.text)) & set(split_sentences(b.text))
-               for a, b in zip(chunks, chunks[1:], strict=False))
+    assert any(
+        set(split_sentences(a.text)) & set(split_sentences(b.text))
+        for a, b in zip(chunks, chunks[1:], strict=False)
+    )
 
     r = retriever(index, embedder, "bm25", k=1, expand=1)
     res = r.search("Fact number 10 lambda")
@@ -344,6 +472,7 @@ def test_neighbour_expansion_has_no_duplicated_overlap(tmp_path, embedder_home, 
     assert len(around) >= 2
     for s in {s for c in around for s in split_sentences(c.text)}:
         assert text.count(s) == 1, s
+
     # two adjacent hits collapse into one passage, again without repeats: query one word found
     # only in chunk 1 and one found only in chunk 2
     def only_in(i: int) -> str:
@@ -372,7 +501,8 @@ def test_relevance_combines_cosine_and_coverage(small_index, embedder) -> None:
     # exact terms [harbourline, magnet, supply, lyna]: Harbourline is in no passage
     assert missing.coverage < 1.0
     assert missing.relevance == pytest.approx(
-        missing.cosine * (COVERAGE_FLOOR + (1 - COVERAGE_FLOOR) * missing.coverage))
+        missing.cosine * (COVERAGE_FLOOR + (1 - COVERAGE_FLOOR) * missing.coverage)
+    )
     off = r.search("How do I bake sourdough bread at home?")
     assert off.relevance < 0.3 < on.relevance
     assert max(h.cosine for h in on.hits) == pytest.approx(on.cosine)
@@ -396,8 +526,9 @@ def test_run_beir_on_the_tiny_fixture(tmp_path, embedder) -> None:
         assert saved[mode]["recall@100"] >= saved[mode]["recall@10"]
         assert saved[mode]["timings"]["query_p50_ms"] > 0
         assert saved[mode]["ndcg@10"] > 0.7  # a sane retriever on a 60-document corpus
-    assert summary["hybrid"]["ndcg@10"] >= max(summary["dense"]["ndcg@10"],
-                                               summary["bm25"]["ndcg@10"])
+    assert summary["hybrid"]["ndcg@10"] >= max(
+        summary["dense"]["ndcg@10"], summary["bm25"]["ndcg@10"]
+    )
     # the isolated index lives under the eval folder, never in the user's index
     home = Path(summary["index"]["home"])
     assert home.parent == settings.eval_dir and not summary["index"]["reused"]
@@ -413,6 +544,10 @@ def test_beir_chunk_ids_are_the_beir_ids(beir_index) -> None:
     chunk = beir_index.docstore.get_chunks(["d13"])["d13"]
     assert chunk.text.startswith("Magnet demand scenario to 2035\n")
     assert chunk.metadata["source"] == "d13"
-    assert np.isclose(np.linalg.norm(
-        beir_index.vectors.collection.get(ids=["d13"], include=["embeddings"])["embeddings"][0]), 1,
-        atol=1e-3)
+    assert np.isclose(
+        np.linalg.norm(
+            beir_index.vectors.collection.get(ids=["d13"], include=["embeddings"])["embeddings"][0]
+        ),
+        1,
+        atol=1e-3,
+    )

@@ -1,23 +1,32 @@
 """The offline model runtime: embeddings, tokenizer files and chat models, all from installed packages.
 
 Everything that loads a model goes through here so that the no-network rules and caching live in
-one place. Importing this package applies the offline environment switches.
+one place. Importing this package applies the offline environment switches. Names load lazily:
+`ingest` uses the embedder and tokenizer and must not pay for (or depend on) the LLM stack.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 from ree.runtime.env import apply_offline_env
 
 apply_offline_env()
 
-from ree.runtime.chat import LLMUnavailable, get_chat_model  # noqa: E402
-from ree.runtime.embeddings import Embedder, get_embedder  # noqa: E402
-from ree.runtime.tokenizer import count_tokens, get_encoding  # noqa: E402
+_LAZY = {
+    "LLMUnavailable": "ree.runtime.chat",
+    "get_chat_model": "ree.runtime.chat",
+    "Embedder": "ree.runtime.embeddings",
+    "get_embedder": "ree.runtime.embeddings",
+    "count_tokens": "ree.runtime.tokenizer",
+    "get_encoding": "ree.runtime.tokenizer",
+}
 
-__all__ = [
-    "Embedder",
-    "LLMUnavailable",
-    "apply_offline_env",
-    "count_tokens",
-    "get_chat_model",
-    "get_embedder",
-    "get_encoding",
-]
+__all__ = ["apply_offline_env", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'ree.runtime' has no attribute {name!r}")
