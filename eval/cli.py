@@ -34,8 +34,10 @@ def _qa(args: argparse.Namespace) -> int:
         print(json.dumps(run.summary, indent=2, ensure_ascii=False))
     else:
         meta = run.summary["meta"]
-        print(f"{meta['suite']} over {meta['corpus']} ({meta['mode']}, {meta['model']}): "
-              f"{meta['completed']}/{meta['items_in_suite']} questions in {meta['seconds']} s")
+        print(
+            f"{meta['suite']} over {meta['corpus']} ({meta['mode']}, {meta['model']}): "
+            f"{meta['completed']}/{meta['items_in_suite']} questions in {meta['seconds']} s"
+        )
         print(format_summary(run.summary))
         print(f"\nreport: {run.files['report']}")
     if run.interrupted:
@@ -48,8 +50,9 @@ def _compare(args: argparse.Namespace) -> int:
     from eval.compare import compare_runs, format_comparison
 
     result = compare_runs(args.run_a, args.run_b)
-    print(json.dumps(result, indent=2, ensure_ascii=False) if args.json
-          else format_comparison(result))
+    print(
+        json.dumps(result, indent=2, ensure_ascii=False) if args.json else format_comparison(result)
+    )
     return 0
 
 
@@ -61,8 +64,11 @@ def _beir(args: argparse.Namespace) -> int:
             raise
         print("error: eval.beir_run is not available in this checkout", file=sys.stderr)
         return 2
-    result = run_beir(Path(args.folder), out=Path(args.out) if args.out else None,
-                      progress=args.progress or sys.stderr.isatty())
+    result = run_beir(
+        Path(args.folder),
+        out=Path(args.out) if args.out else None,
+        progress=args.progress or sys.stderr.isatty(),
+    )
     print(json.dumps(result, indent=2, ensure_ascii=False))
     return 0
 

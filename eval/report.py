@@ -35,8 +35,9 @@ METRIC_LABELS: dict[str, tuple[str, str]] = {
 CHART_METRICS = ("pass_rate", "must_include", "source_recall", "citation_recall")
 
 
-def write_report(out: Path, summary: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]
-                 ) -> dict[str, Path]:
+def write_report(
+    out: Path, summary: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]
+) -> dict[str, Path]:
     """Write the three files into `out` (created if needed); returns their paths by name."""
     out.mkdir(parents=True, exist_ok=True)
     paths = {
@@ -47,8 +48,9 @@ def write_report(out: Path, summary: Mapping[str, Any], rows: Sequence[Mapping[s
     with paths["results"].open("w", encoding="utf-8") as fh:
         for row in rows:
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-    paths["summary"].write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n",
-                                encoding="utf-8")
+    paths["summary"].write_text(
+        json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     paths["report"].write_text(render_html(summary, rows), encoding="utf-8")
     return paths
 
@@ -61,8 +63,11 @@ def load_run(folder: str | Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         if not path.is_file():
             raise FileNotFoundError(f"{path} not found: is {folder} an eval run folder?")
     summary = json.loads(summary_path.read_text(encoding="utf-8"))
-    rows = [json.loads(line) for line in results_path.read_text(encoding="utf-8").splitlines()
-            if line.strip()]
+    rows = [
+        json.loads(line)
+        for line in results_path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
     return summary, rows
 
 
@@ -153,8 +158,10 @@ def latency_chart(rows: Sequence[Mapping[str, Any]]) -> str | None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    series = {key: [r["timings"][key] for r in rows if key in r.get("timings", {})]
-              for key in ("ttft", "total")}
+    series = {
+        key: [r["timings"][key] for r in rows if key in r.get("timings", {})]
+        for key in ("ttft", "total")
+    }
     if not any(series.values()):
         return None
     fig, ax = plt.subplots(figsize=(6.0, 3.0))
@@ -201,8 +208,20 @@ def _status_cell(status: str) -> str:
 
 
 def _meta_table(meta: Mapping[str, Any], summary: Mapping[str, Any]) -> str:
-    shown = ("suite", "corpus", "collection", "mode", "k", "model", "date", "git_commit",
-             "completed", "items_in_suite", "interrupted", "seconds")
+    shown = (
+        "suite",
+        "corpus",
+        "collection",
+        "mode",
+        "k",
+        "model",
+        "date",
+        "git_commit",
+        "completed",
+        "items_in_suite",
+        "interrupted",
+        "seconds",
+    )
     body = [[_e(k), _e(fmt(meta.get(k)))] for k in shown if k in meta]
     body.append(["errors", _e(summary.get("errors", 0))])
     return _table(["run", ""], body, "meta")
@@ -211,22 +230,39 @@ def _meta_table(meta: Mapping[str, Any], summary: Mapping[str, Any]) -> str:
 def _summary_tables(summary: Mapping[str, Any]) -> str:
     keys = _metric_keys(summary)
     overall = summary.get("overall", {})
-    parts = ["<h2>Overall</h2>", _table(
-        ["metric", "value", "meaning"],
-        [[_e(label(k)), f'<span class="num">{fmt(overall.get(k))}</span>',
-          f"<small>{_e(METRIC_LABELS[k][1])}</small>"] for k in keys] + [
-            ["questions scored", str(overall.get("n", 0)), ""]])]
+    parts = [
+        "<h2>Overall</h2>",
+        _table(
+            ["metric", "value", "meaning"],
+            [
+                [
+                    _e(label(k)),
+                    f'<span class="num">{fmt(overall.get(k))}</span>',
+                    f"<small>{_e(METRIC_LABELS[k][1])}</small>",
+                ]
+                for k in keys
+            ]
+            + [["questions scored", str(overall.get("n", 0)), ""]],
+        ),
+    ]
     by_type = summary.get("by_type", {})
     if by_type:
         header = ["type", "n", *map(label, keys)]
-        body = [[_e(name), str(group.get("n", 0)),
-                 *(f'<span class="num">{fmt(group.get(k))}</span>' for k in keys)]
-                for name, group in by_type.items()]
+        body = [
+            [
+                _e(name),
+                str(group.get("n", 0)),
+                *(f'<span class="num">{fmt(group.get(k))}</span>' for k in keys),
+            ]
+            for name, group in by_type.items()
+        ]
         parts += ["<h2>By question type</h2>", _table(header, body)]
     latency = summary.get("latency", {})
     if latency:
-        body = [[_e(k), *(fmt(v.get(s), 2) for s in ("p50", "p95", "mean")), str(v.get("n", 0))]
-                for k, v in latency.items()]
+        body = [
+            [_e(k), *(fmt(v.get(s), 2) for s in ("p50", "p95", "mean")), str(v.get("n", 0))]
+            for k, v in latency.items()
+        ]
         parts += ["<h2>Latency (seconds)</h2>", _table(["stage", "p50", "p95", "mean", "n"], body)]
     tokens = summary.get("tokens", {})
     if tokens:
@@ -234,42 +270,75 @@ def _summary_tables(summary: Mapping[str, Any]) -> str:
         parts += ["<h2>Tokens</h2>", _table(["kind", "mean per answer", "total"], body)]
     claims = summary.get("claims", {})
     if claims:
-        parts += ["<h2>Verification verdicts (all claims)</h2>",
-                  _table(["status", "claims"], [[_e(k), str(v)] for k, v in claims.items()])]
+        parts += [
+            "<h2>Verification verdicts (all claims)</h2>",
+            _table(["status", "claims"], [[_e(k), str(v)] for k, v in claims.items()]),
+        ]
     return "\n".join(parts)
 
 
 def _question_rows(rows: Sequence[Mapping[str, Any]]) -> str:
-    header = ["id", "type", "pass", "refused", "must-include", "source found", "src recall",
-              "draft cit. R/P", "final cit. R/P", "total s"]
+    header = [
+        "id",
+        "type",
+        "pass",
+        "refused",
+        "must-include",
+        "source found",
+        "src recall",
+        "draft cit. R/P",
+        "final cit. R/P",
+        "total s",
+    ]
     body = []
     for r in rows:
         m, v = r["metrics"], r["verdict"]
-        body.append([
-            f'<a href="#q-{_e(r["id"])}">{_e(r["id"])}</a>', _e(r["type"]),
-            _verdict_cell(v["pass"]) if not r.get("error") else '<span class="fail">error</span>',
-            _e(fmt(v["refused"])), _verdict_cell(v["must_include"]),
-            _verdict_cell(v["source_found"], "found", "missed"), fmt(m.get("source_recall"), 2),
-            f"{fmt(m.get('draft_citation_recall'), 2)} / {fmt(m.get('draft_citation_precision'), 2)}",
-            f"{fmt(m.get('citation_recall'), 2)} / {fmt(m.get('citation_precision'), 2)}",
-            fmt(r.get("timings", {}).get("total"), 1),
-        ])
+        body.append(
+            [
+                f'<a href="#q-{_e(r["id"])}">{_e(r["id"])}</a>',
+                _e(r["type"]),
+                _verdict_cell(v["pass"])
+                if not r.get("error")
+                else '<span class="fail">error</span>',
+                _e(fmt(v["refused"])),
+                _verdict_cell(v["must_include"]),
+                _verdict_cell(v["source_found"], "found", "missed"),
+                fmt(m.get("source_recall"), 2),
+                f"{fmt(m.get('draft_citation_recall'), 2)} / {fmt(m.get('draft_citation_precision'), 2)}",
+                f"{fmt(m.get('citation_recall'), 2)} / {fmt(m.get('citation_precision'), 2)}",
+                fmt(r.get("timings", {}).get("total"), 1),
+            ]
+        )
     return _table(header, body)
 
 
 def _question_details(r: Mapping[str, Any]) -> str:
     gold = r.get("gold", {})
-    claims = _table(
-        ["status", "claim", "citations", "reason"],
-        [[_status_cell(c["status"]),
-          _e(c["text"]), _e(c["citations"]), f"<small>{_e(c['reason'])}</small>"]
-         for c in r.get("claims", [])]) if r.get("claims") else "<p>no claims</p>"
-    cites = "".join(f"<li>[{_e(c['n'])}] {_e(c['title'] or c['source'])}"
-                    f"{' p. ' + _e(c['page']) if c.get('page') else ''}"
-                    f"{' — <q>' + _e(c['quote']) + '</q>' if c.get('quote') else ''}</li>"
-                    for c in r.get("citations", []))
-    metrics = ", ".join(f"{label(k)} {fmt(val, 2)}" for k, val in r["metrics"].items()
-                        if val is not None)
+    claims = (
+        _table(
+            ["status", "claim", "citations", "reason"],
+            [
+                [
+                    _status_cell(c["status"]),
+                    _e(c["text"]),
+                    _e(c["citations"]),
+                    f"<small>{_e(c['reason'])}</small>",
+                ]
+                for c in r.get("claims", [])
+            ],
+        )
+        if r.get("claims")
+        else "<p>no claims</p>"
+    )
+    cites = "".join(
+        f"<li>[{_e(c['n'])}] {_e(c['title'] or c['source'])}"
+        f"{' p. ' + _e(c['page']) if c.get('page') else ''}"
+        f"{' — <q>' + _e(c['quote']) + '</q>' if c.get('quote') else ''}</li>"
+        for c in r.get("citations", [])
+    )
+    metrics = ", ".join(
+        f"{label(k)} {fmt(val, 2)}" for k, val in r["metrics"].items() if val is not None
+    )
     return (
         f'<details id="q-{_e(r["id"])}"><summary><b>{_e(r["id"])}</b> ({_e(r["type"])}): '
         f"{_e(r['question'])}</summary>"
@@ -295,8 +364,11 @@ def render_html(summary: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]) -
     if (data := latency_chart(rows)) is not None:
         charts.append(_img(data, "latency histogram"))
     title = f"Eval: {Path(str(meta.get('suite', 'suite'))).name} ({meta.get('mode', '')})"
-    warning = ('<p class="fail">Interrupted: only the questions answered before Ctrl-C are '
-               "scored.</p>" if meta.get("interrupted") else "")
+    warning = (
+        '<p class="fail">Interrupted: only the questions answered before Ctrl-C are scored.</p>'
+        if meta.get("interrupted")
+        else ""
+    )
     return (
         f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{_e(title)}</title>"
         f"<style>{_CSS}</style></head><body><h1>{_e(title)}</h1>{warning}"
@@ -313,19 +385,26 @@ def format_summary(summary: Mapping[str, Any]) -> str:
     keys = _metric_keys(summary)
     groups = {"overall": summary.get("overall", {}), **summary.get("by_type", {})}
     header = ["", "n", *map(label, keys)]
-    rows = [[name, str(g.get("n", 0)), *(fmt(g.get(k), 2) for k in keys)]
-            for name, g in groups.items()]
+    rows = [
+        [name, str(g.get("n", 0)), *(fmt(g.get(k), 2) for k in keys)] for name, g in groups.items()
+    ]
     widths = [max(len(x) for x in col) for col in zip(header, *rows, strict=False)]
     line = "  ".join(f"{{:>{w}}}" if i else f"{{:<{w}}}" for i, w in enumerate(widths))
     out = [line.format(*header), *(line.format(*r) for r in rows)]
     latency = summary.get("latency", {})
     if latency:
-        out.append("latency p50/p95 (s): " + ", ".join(
-            f"{k} {fmt(v.get('p50'), 2)}/{fmt(v.get('p95'), 2)}" for k, v in latency.items()))
+        out.append(
+            "latency p50/p95 (s): "
+            + ", ".join(
+                f"{k} {fmt(v.get('p50'), 2)}/{fmt(v.get('p95'), 2)}" for k, v in latency.items()
+            )
+        )
     tokens = summary.get("tokens", {})
     if tokens:
-        out.append("tokens per answer (mean): " + ", ".join(
-            f"{k} {fmt(v.get('mean'), 0)}" for k, v in tokens.items()))
+        out.append(
+            "tokens per answer (mean): "
+            + ", ".join(f"{k} {fmt(v.get('mean'), 0)}" for k, v in tokens.items())
+        )
     if summary.get("errors"):
         out.append(f"errors: {summary['errors']} question(s) raised; see results.jsonl")
     return "\n".join(out)

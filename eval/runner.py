@@ -164,12 +164,17 @@ def judge_statements(
             context = contexts[id(claim)]
             cited = list(dict.fromkeys(claim.citations))
             alone = {
-                n: n in passages and scorer.score(claim.text, passages[n], context).supports(threshold)
+                n: n in passages
+                and scorer.score(claim.text, passages[n], context).supports(threshold)
                 for n in cited
             }
 
-            def supported(ns: list[int], claim: Any = claim, context: str = context,
-                          alone: dict[int, bool] = alone) -> bool:
+            def supported(
+                ns: list[int],
+                claim: Any = claim,
+                context: str = context,
+                alone: dict[int, bool] = alone,
+            ) -> bool:
                 valid = [n for n in ns if n in passages]
                 if not valid:
                     return False
@@ -314,10 +319,21 @@ def _git_commit() -> str | None:
     """HEAD of the checkout this code runs from (with "-dirty" for local changes), if any."""
     root = Path(__file__).resolve().parents[1]
     try:
-        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
-                              text=True, timeout=10, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
-                               capture_output=True, text=True, timeout=10).stdout.strip()
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return None
     return head + ("-dirty" if dirty else "") if head else None
@@ -376,8 +392,9 @@ class MemoEmbed:
         return np.stack([self.memo[t] for t in texts])
 
 
-def answer_item(engine: Any, item: QAItem, *, mode: str, k: int,
-                embed: MemoEmbed | None = None) -> dict[str, Any]:
+def answer_item(
+    engine: Any, item: QAItem, *, mode: str, k: int, embed: MemoEmbed | None = None
+) -> dict[str, Any]:
     """Run one question through the engine and build its results row (scored)."""
     from rag.evidence import build_evidence
     from rag.support import SupportScorer
@@ -386,31 +403,41 @@ def answer_item(engine: Any, item: QAItem, *, mode: str, k: int,
     answer = engine.answer(item.question, mode=mode)
     retrieval = engine.last_retrieval
     hits = retrieval.hits if retrieval is not None else []
-    passages = build_evidence(hits, answer.standalone_question or item.question,
-                              engine.settings.evidence_tokens)
+    passages = build_evidence(
+        hits, answer.standalone_question or item.question, engine.settings.evidence_tokens
+    )
     texts = {p.n: p.text for p in passages}
     scorer = SupportScorer(embed or MemoEmbed(engine.embedder))
-    judge = functools.partial(judge_statements, passages=texts, scorer=scorer,
-                              refusal=engine.refusal)
+    judge = functools.partial(
+        judge_statements, passages=texts, scorer=scorer, refusal=engine.refusal
+    )
     draft = judge(answer.draft) if answer.draft.strip() else None
     final = None if answer.refused else judge(answer.text)
     retrieved = [str(h.chunk.metadata.get("source", "")) for h in hits]
-    metrics = score_item(item, answer_text=answer.text, refused=answer.refused,
-                         retrieved_sources=retrieved, k=k, draft=draft, final=final,
-                         n_passages=len(passages))
+    metrics = score_item(
+        item,
+        answer_text=answer.text,
+        refused=answer.refused,
+        retrieved_sources=retrieved,
+        k=k,
+        draft=draft,
+        final=final,
+        n_passages=len(passages),
+    )
     return {
         "id": item.id,
         "type": item.type,
         "answerable": item.answerable,
         "question": item.question,
-        "gold": {"answer": item.answer, "must_include": item.must_include,
-                 "sources": item.sources},
+        "gold": {"answer": item.answer, "must_include": item.must_include, "sources": item.sources},
         "answer": answer.text,
         "refused": answer.refused,
         "refusal_reason": answer.refusal_reason,
         "citations": [_citation_row(c) for c in answer.citations],
-        "claims": [{"text": c.text, "citations": c.citations, "status": c.status,
-                    "reason": c.reason} for c in answer.claims],
+        "claims": [
+            {"text": c.text, "citations": c.citations, "status": c.status, "reason": c.reason}
+            for c in answer.claims
+        ],
         "draft": answer.draft,
         "retrieved": _basenames(retrieved),
         "relevance": answer.relevance,
@@ -424,14 +451,24 @@ def answer_item(engine: Any, item: QAItem, *, mode: str, k: int,
 
 def _error_row(item: QAItem, exc: Exception) -> dict[str, Any]:
     return {
-        "id": item.id, "type": item.type, "answerable": item.answerable,
+        "id": item.id,
+        "type": item.type,
+        "answerable": item.answerable,
         "question": item.question,
-        "gold": {"answer": item.answer, "must_include": item.must_include,
-                 "sources": item.sources},
-        "answer": "", "refused": False, "refusal_reason": "", "citations": [], "claims": [],
-        "draft": "", "retrieved": [], "relevance": 0.0, "metrics": dict.fromkeys(METRIC_KEYS),
+        "gold": {"answer": item.answer, "must_include": item.must_include, "sources": item.sources},
+        "answer": "",
+        "refused": False,
+        "refusal_reason": "",
+        "citations": [],
+        "claims": [],
+        "draft": "",
+        "retrieved": [],
+        "relevance": 0.0,
+        "metrics": dict.fromkeys(METRIC_KEYS),
         "verdict": {"pass": False, "refused": False, "must_include": None, "source_found": None},
-        "timings": {}, "tokens": {}, "model": "",
+        "timings": {},
+        "tokens": {},
+        "model": "",
         "error": f"{type(exc).__name__}: {exc}",
     }
 
@@ -540,8 +577,7 @@ def run_qa(
             "collection": index.name,
             "mode": mode,
             "k": k,
-            "model": next((r["model"] for r in rows if r.get("model")), "")
-            or _model_label(engine),
+            "model": next((r["model"] for r in rows if r.get("model")), "") or _model_label(engine),
             "items_in_suite": len(items),
             "completed": len(rows),
             "interrupted": interrupted,

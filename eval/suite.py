@@ -107,7 +107,9 @@ def load_suite(path: str | Path) -> list[QAItem]:
                 raise SuiteError(f"{where}: invalid JSON ({exc.msg})") from None
             item = parse_item(raw, where)
             if item.id in seen:
-                raise SuiteError(f"{where}: duplicate id {item.id!r} (first on line {seen[item.id]})")
+                raise SuiteError(
+                    f"{where}: duplicate id {item.id!r} (first on line {seen[item.id]})"
+                )
             seen[item.id] = lineno
             items.append(item)
     if not items:

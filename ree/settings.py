@@ -69,7 +69,14 @@ class Settings(BaseSettings):
     bm25_weight: float = Field(1.0, ge=0, description="RRF weight of the BM25 retriever.")
     max_per_doc: int = Field(3, ge=1, description="Diversity: passages per document at most.")
     min_relevance: float = Field(
-        0.25, ge=0, le=1, description="Below this top relevance the engine refuses."
+        0.35,
+        ge=0,
+        le=1,
+        description="Below this relevance (best cosine x exact-term coverage) the engine refuses.",
+    )
+    rrf_k: int = Field(5, ge=1, description="Reciprocal rank fusion constant k.")
+    exact_boost: float = Field(
+        3.0, ge=0, description="Extra BM25 weight for queries with names, acronyms or numbers."
     )
     evidence_tokens: int = Field(500, ge=100, description="Token budget for evidence passages.")
     prompts_dir: Path | None = Field(None, description="Prompt files folder (default: ./prompts).")

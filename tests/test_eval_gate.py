@@ -60,14 +60,25 @@ def test_baseline_file_is_consistent() -> None:
 
 
 @pytest.mark.slow
-def test_sample_slice_meets_baseline(llm_home: Path, embedder_home: Path, embedder  # noqa: ANN001
-                                     ) -> None:
+def test_sample_slice_meets_baseline(
+    llm_home: Path,
+    embedder_home: Path,
+    embedder,  # noqa: ANN001
+) -> None:
     pipeline_embedder(embedder_home)
     base = _baseline()
     settings = make_settings(llm_home)  # the packaged model sits in llm_home/models
-    run = run_qa(REPO / base["suite"], SAMPLE, out=REPORT_DIR, mode=base["mode"],
-                 ids=base["ids"], k=base["k"], settings=settings, embedder=embedder,
-                 progress=False)
+    run = run_qa(
+        REPO / base["suite"],
+        SAMPLE,
+        out=REPORT_DIR,
+        mode=base["mode"],
+        ids=base["ids"],
+        k=base["k"],
+        settings=settings,
+        embedder=embedder,
+        progress=False,
+    )
     print(f"\n{format_summary(run.summary)}\nreport: {run.files['report']}")
     assert not run.interrupted and run.summary["errors"] == 0
     failures = _failures(run.summary["overall"], base["thresholds"])

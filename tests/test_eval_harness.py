@@ -74,9 +74,15 @@ def workspace(tmp_path_factory: pytest.TempPathFactory, ready: None) -> dict[str
 def first_run(workspace: dict[str, Any], embedder) -> Any:  # noqa: ANN001
     user = open_index(None, workspace["settings"])
     before = (user.count(), [d.doc_id for d in user.documents()])
-    run = run_qa(workspace["suite"], workspace["corpus"], out=workspace["root"] / "run1",
-                 settings=workspace["settings"], model=ExtractiveChatModel(), embedder=embedder,
-                 progress=False)
+    run = run_qa(
+        workspace["suite"],
+        workspace["corpus"],
+        out=workspace["root"] / "run1",
+        settings=workspace["settings"],
+        model=ExtractiveChatModel(),
+        embedder=embedder,
+        progress=False,
+    )
     return run, before
 
 
@@ -149,12 +155,20 @@ def test_user_index_is_untouched(first_run: Any, workspace: dict[str, Any]) -> N
     assert run.ingest.chunks_added > 0
 
 
-def test_second_run_reuses_the_eval_index(first_run: Any, workspace: dict[str, Any],
-                                          embedder) -> None:  # noqa: ANN001
+def test_second_run_reuses_the_eval_index(
+    first_run: Any, workspace: dict[str, Any], embedder
+) -> None:  # noqa: ANN001
     run1, _ = first_run
-    run2 = run_qa(workspace["suite"], workspace["corpus"], out=workspace["root"] / "run2",
-                  settings=workspace["settings"], model=ExtractiveChatModel(), embedder=embedder,
-                  limit=1, progress=False)
+    run2 = run_qa(
+        workspace["suite"],
+        workspace["corpus"],
+        out=workspace["root"] / "run2",
+        settings=workspace["settings"],
+        model=ExtractiveChatModel(),
+        embedder=embedder,
+        limit=1,
+        progress=False,
+    )
     assert run2.summary["meta"]["collection"] == run1.summary["meta"]["collection"]
     assert run2.ingest.chunks_added == 0
     assert run2.ingest.to_dict()["unchanged"] == len(FILES)
@@ -162,16 +176,24 @@ def test_second_run_reuses_the_eval_index(first_run: Any, workspace: dict[str, A
     assert run2.rows[0]["answer"] == run1.rows[0]["answer"]  # deterministic end to end
 
 
-def test_ctrl_c_midway_still_writes_the_report(first_run: Any, workspace: dict[str, Any],
-                                               embedder) -> None:  # noqa: ANN001
+def test_ctrl_c_midway_still_writes_the_report(
+    first_run: Any, workspace: dict[str, Any], embedder
+) -> None:  # noqa: ANN001
     def stop_at_second(i: int, row: dict) -> None:
         if i == 1:
             raise KeyboardInterrupt
 
     out = workspace["root"] / "interrupted"
-    run = run_qa(workspace["suite"], workspace["corpus"], out=out, settings=workspace["settings"],
-                 model=ExtractiveChatModel(), embedder=embedder, progress=False,
-                 on_item=stop_at_second)
+    run = run_qa(
+        workspace["suite"],
+        workspace["corpus"],
+        out=out,
+        settings=workspace["settings"],
+        model=ExtractiveChatModel(),
+        embedder=embedder,
+        progress=False,
+        on_item=stop_at_second,
+    )
     assert run.interrupted and len(run.rows) == 2
     summary = json.loads((out / "summary.json").read_text())
     assert summary["meta"]["interrupted"] and summary["meta"]["completed"] == 2
@@ -189,11 +211,19 @@ class _InterruptedModel(ExtractiveChatModel):
         return super().reply(messages)
 
 
-def test_ctrl_c_inside_the_model_keeps_finished_answers(first_run: Any, workspace: dict[str, Any],
-                                                        embedder) -> None:  # noqa: ANN001
+def test_ctrl_c_inside_the_model_keeps_finished_answers(
+    first_run: Any, workspace: dict[str, Any], embedder
+) -> None:  # noqa: ANN001
     out = workspace["root"] / "interrupted-model"
-    run = run_qa(workspace["suite"], workspace["corpus"], out=out, settings=workspace["settings"],
-                 model=_InterruptedModel(), embedder=embedder, progress=False)
+    run = run_qa(
+        workspace["suite"],
+        workspace["corpus"],
+        out=out,
+        settings=workspace["settings"],
+        model=_InterruptedModel(),
+        embedder=embedder,
+        progress=False,
+    )
     assert run.interrupted
     assert 1 <= len(run.rows) < len(IDS)
     assert json.loads((out / "summary.json").read_text())["meta"]["completed"] == len(run.rows)
@@ -239,11 +269,24 @@ def test_judge_statements_follows_alce() -> None:
     # [1] is irrelevant for the Lynas statement: alone it fails, and [2] without it supports
     assert statements[1].alone_supports == {2: True, 1: False}
     assert statements[1].others_support_without == {2: False, 1: True}
-    item = QAItem("q", "Where is Bayan Obo?", answer="Inner Mongolia", type="fact",
-                  must_include=["Inner Mongolia", "Baotou"], sources=["docs/bayan.md"])
-    m = score_item(item, answer_text="Bayan Obo is in Inner Mongolia [1].", refused=False,
-                   retrieved_sources=["other.md", "x/bayan.md"], k=5,
-                   draft=(statements, markers), final=(statements[:1], [1]), n_passages=2)
+    item = QAItem(
+        "q",
+        "Where is Bayan Obo?",
+        answer="Inner Mongolia",
+        type="fact",
+        must_include=["Inner Mongolia", "Baotou"],
+        sources=["docs/bayan.md"],
+    )
+    m = score_item(
+        item,
+        answer_text="Bayan Obo is in Inner Mongolia [1].",
+        refused=False,
+        retrieved_sources=["other.md", "x/bayan.md"],
+        k=5,
+        draft=(statements, markers),
+        final=(statements[:1], [1]),
+        n_passages=2,
+    )
     assert m["valid_marker_share"] == 0.8
     assert m["draft_citation_recall"] == 0.5
     assert m["draft_citation_precision"] == pytest.approx(2 / 5)  # [1] ok; [2] of s2; none else
@@ -255,18 +298,32 @@ def test_judge_statements_follows_alce() -> None:
 def test_structural_sentences_and_refusals_are_not_statements() -> None:
     statements, _ = judge_statements(
         "The documents do not say what the price was. Bayan Obo is near Baotou [1].",
-        PASSAGES, SupportScorer(None))
+        PASSAGES,
+        SupportScorer(None),
+    )
     assert len(statements) == 1 and statements[0].supported_by_all
     refusal = "The indexed documents do not answer this question."
     assert judge_statements(refusal, PASSAGES, SupportScorer(None), refusal=refusal) == ([], [])
-    assert citation_recall(judge_statements(refusal, PASSAGES, SupportScorer(None),
-                                            refusal=refusal)[0]) is None
+    assert (
+        citation_recall(
+            judge_statements(refusal, PASSAGES, SupportScorer(None), refusal=refusal)[0]
+        )
+        is None
+    )
 
 
 def test_refused_answer_scores_zero_must_include_and_no_citations() -> None:
     item = QAItem("q", "Where?", must_include=["Baotou"], sources=["a.md"], type="insight")
-    m = score_item(item, answer_text="Baotou mentioned in a refusal", refused=True,
-                   retrieved_sources=[], k=5, draft=None, final=None, n_passages=0)
+    m = score_item(
+        item,
+        answer_text="Baotou mentioned in a refusal",
+        refused=True,
+        retrieved_sources=[],
+        k=5,
+        draft=None,
+        final=None,
+        n_passages=0,
+    )
     assert m["must_include"] == 0.0 and m["source_recall"] == 0.0
     assert m["citation_recall"] is None and m["exact_match"] is None
 
@@ -294,40 +351,72 @@ def test_suite_errors_name_the_line(tmp_path: Path) -> None:
 # --- compare ----------------------------------------------------------------------------------
 
 
-def _row(qid: str, qtype: str, *, passed: bool, refused: bool, mi: float | None,
-         recall: float | None, total: float) -> dict[str, Any]:
+def _row(
+    qid: str,
+    qtype: str,
+    *,
+    passed: bool,
+    refused: bool,
+    mi: float | None,
+    recall: float | None,
+    total: float,
+) -> dict[str, Any]:
     metrics = dict.fromkeys(METRIC_KEYS)
     metrics.update(must_include=mi, source_recall=recall)
     return {
-        "id": qid, "type": qtype, "answerable": qtype != "unanswerable", "question": f"{qid}?",
-        "gold": {"answer": "", "must_include": [], "sources": []}, "answer": "a", "refused": refused,
-        "refusal_reason": "", "citations": [], "claims": [], "draft": "", "retrieved": [],
+        "id": qid,
+        "type": qtype,
+        "answerable": qtype != "unanswerable",
+        "question": f"{qid}?",
+        "gold": {"answer": "", "must_include": [], "sources": []},
+        "answer": "a",
+        "refused": refused,
+        "refusal_reason": "",
+        "citations": [],
+        "claims": [],
+        "draft": "",
+        "retrieved": [],
         "metrics": metrics,
-        "verdict": {"pass": passed, "refused": refused,
-                    "must_include": None if mi is None else ("pass" if mi == 1.0 else "fail"),
-                    "source_found": None if recall is None else recall > 0},
-        "timings": {"retrieval": 0.1, "ttft": total / 2, "total": total}, "tokens": {},
+        "verdict": {
+            "pass": passed,
+            "refused": refused,
+            "must_include": None if mi is None else ("pass" if mi == 1.0 else "fail"),
+            "source_found": None if recall is None else recall > 0,
+        },
+        "timings": {"retrieval": 0.1, "ttft": total / 2, "total": total},
+        "tokens": {},
     }
 
 
 def _write_run(folder: Path, rows: list[dict[str, Any]]) -> Path:
-    write_report(folder, {"meta": {"suite": "s.jsonl", "mode": "brief", "model": "m"},
-                          **summarize(rows)}, rows)
+    write_report(
+        folder,
+        {"meta": {"suite": "s.jsonl", "mode": "brief", "model": "m"}, **summarize(rows)},
+        rows,
+    )
     return folder
 
 
 @pytest.fixture
 def two_runs(tmp_path: Path) -> tuple[Path, Path]:
-    a = _write_run(tmp_path / "a", [
-        _row("q1", "fact", passed=True, refused=False, mi=1.0, recall=1.0, total=10.0),
-        _row("q2", "fact", passed=True, refused=False, mi=1.0, recall=0.5, total=12.0),
-        _row("q3", "unanswerable", passed=False, refused=False, mi=None, recall=None, total=8.0),
-    ])
-    b = _write_run(tmp_path / "b", [
-        _row("q1", "fact", passed=True, refused=False, mi=1.0, recall=1.0, total=9.0),
-        _row("q2", "fact", passed=False, refused=False, mi=0.5, recall=0.5, total=11.0),
-        _row("q3", "unanswerable", passed=True, refused=True, mi=None, recall=None, total=2.0),
-    ])
+    a = _write_run(
+        tmp_path / "a",
+        [
+            _row("q1", "fact", passed=True, refused=False, mi=1.0, recall=1.0, total=10.0),
+            _row("q2", "fact", passed=True, refused=False, mi=1.0, recall=0.5, total=12.0),
+            _row(
+                "q3", "unanswerable", passed=False, refused=False, mi=None, recall=None, total=8.0
+            ),
+        ],
+    )
+    b = _write_run(
+        tmp_path / "b",
+        [
+            _row("q1", "fact", passed=True, refused=False, mi=1.0, recall=1.0, total=9.0),
+            _row("q2", "fact", passed=False, refused=False, mi=0.5, recall=0.5, total=11.0),
+            _row("q3", "unanswerable", passed=True, refused=True, mi=None, recall=None, total=2.0),
+        ],
+    )
     return a, b
 
 
@@ -338,16 +427,46 @@ def test_compare_reports_deltas_and_changed_verdicts(two_runs: tuple[Path, Path]
     assert cmp["by_type"]["unanswerable"]["refusal_rate"] == {"a": 0.0, "b": 1.0, "delta": 1.0}
     assert cmp["latency_p50"]["total"]["delta"] == pytest.approx(-1.0)
     changed = {(c["id"], c["verdict"], c["a"], c["b"]) for c in cmp["changed"]}
-    assert changed == {("q2", "pass", True, False), ("q2", "must_include", "pass", "fail"),
-                       ("q3", "pass", False, True), ("q3", "refused", False, True)}
+    assert changed == {
+        ("q2", "pass", True, False),
+        ("q2", "must_include", "pass", "fail"),
+        ("q3", "pass", False, True),
+        ("q3", "refused", False, True),
+    }
     text = format_comparison(cmp)
     assert "Changed verdicts (2 questions)" in text and "-0.250" in text
 
 
+def test_compare_also_diffs_the_common_questions(tmp_path: Path) -> None:
+    a = _write_run(
+        tmp_path / "a",
+        [
+            _row("q1", "fact", passed=True, refused=False, mi=1.0, recall=1.0, total=10.0),
+            _row("q2", "fact", passed=False, refused=False, mi=0.0, recall=0.0, total=12.0),
+        ],
+    )
+    b = _write_run(
+        tmp_path / "b",
+        [
+            _row("q1", "fact", passed=True, refused=False, mi=1.0, recall=1.0, total=9.0),
+        ],
+    )
+    cmp = compare_runs(a, b)
+    assert cmp["overall"]["must_include"]["delta"] == pytest.approx(0.5)  # different questions
+    assert cmp["same_questions"]["must_include"]["delta"] == pytest.approx(0.0)
+    assert cmp["only_in_a"] == ["q2"] and cmp["changed"] == []
+    assert "on the questions both runs answered" in format_comparison(cmp)
+
+
 def test_compare_cli_json(two_runs: tuple[Path, Path]) -> None:
     """`python -m eval compare A B --json` (the `ree eval` entry point, in a subprocess)."""
-    done = subprocess.run([sys.executable, "-m", "eval", "compare", *map(str, two_runs), "--json"],
-                          capture_output=True, text=True, cwd=REPO, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "eval", "compare", *map(str, two_runs), "--json"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert len(json.loads(done.stdout)["changed"]) == 4
 
@@ -355,9 +474,14 @@ def test_compare_cli_json(two_runs: tuple[Path, Path]) -> None:
 def test_cli_bad_suite_is_one_line(tmp_path: Path) -> None:
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"id": "a"}\n')
-    done = subprocess.run([sys.executable, "-m", "eval", "qa", str(bad), "--corpus", str(SAMPLE)],
-                          capture_output=True, text=True, cwd=tmp_path, timeout=120,
-                          env={**os.environ, "REE_HOME": str(tmp_path / "home")})
+    done = subprocess.run(
+        [sys.executable, "-m", "eval", "qa", str(bad), "--corpus", str(SAMPLE)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+        env={**os.environ, "REE_HOME": str(tmp_path / "home")},
+    )
     assert done.returncode == 2
     assert done.stderr.strip() == "error: bad.jsonl:1: field 'question' must be a non-empty string"
     assert not (tmp_path / "home" / "index").exists()  # failed before touching any index

@@ -269,17 +269,16 @@ def test_coverage_hand_worked() -> None:
 # --- filters, identical on every path ----------------------------------------------------------
 
 
-@pytest.fixture(params=["overfetch", "exact", "where"])
+#: (OVERFETCH_MAX, EXACT_MAX_CHUNKS) that force each filtered dense path on a small index.
+PATHS = {"overfetch": (10**9, 0), "exact": (0, 10**9), "ids": (0, 0)}
+
+
+@pytest.fixture(params=list(PATHS))
 def dense_path(request, monkeypatch) -> str:
-    """Force one of the three filtered dense strategies (module constants, not behaviour)."""
-    if request.param == "overfetch":
-        monkeypatch.setattr(retriever_mod, "OVERFETCH_MAX", 10**9)
-    elif request.param == "exact":
-        monkeypatch.setattr(retriever_mod, "OVERFETCH_MAX", 0)
-        monkeypatch.setattr(retriever_mod, "EXACT_MAX_CHUNKS", 10**9)
-    else:
-        monkeypatch.setattr(retriever_mod, "OVERFETCH_MAX", 0)
-        monkeypatch.setattr(retriever_mod, "EXACT_MAX_CHUNKS", 0)
+    """Force one of the filtered dense strategies (module constants, not behaviour)."""
+    overfetch, exact = PATHS[request.param]
+    monkeypatch.setattr(retriever_mod, "OVERFETCH_MAX", overfetch)
+    monkeypatch.setattr(retriever_mod, "EXACT_MAX_CHUNKS", exact)
     return request.param
 
 
@@ -313,22 +312,23 @@ def test_source_filter_holds_for_every_hit(small_index, embedder, dense_path, mo
 
 
 def test_dense_paths_agree(small_index, embedder, monkeypatch) -> None:
-    """Over-fetch, exact and `where` return the same ranking for the same filter."""
-    flt = {"since": "2023-01-01", "until": "2025-12-31"}
+    """Over-fetch, exact, ids and `where` return the same candidates for the same filter."""
+    r = retriever(small_index, embedder, "dense")
+    flt = r._resolve({"since": "2023-01-01", "until": "2025-12-31"})
+    qvec = embedder.embed(["where are rare earths separated"])[0]
+    mask = r._mask(flt)
     runs = {}
-    for path, (overfetch, exact) in {
-        "overfetch": (10**9, 0),
-        "exact": (0, 10**9),
-        "where": (0, 0),
-    }.items():
+    for path, (overfetch, exact) in PATHS.items():
         monkeypatch.setattr(retriever_mod, "OVERFETCH_MAX", overfetch)
         monkeypatch.setattr(retriever_mod, "EXACT_MAX_CHUNKS", exact)
-        res = retriever(small_index, embedder, "dense", k=6).search(
-            "where are rare earths separated", filters=flt
-        )
-        runs[path] = (all_ids(res), [round(h.cosine, 3) for h in res.hits])
-    assert runs["overfetch"] == runs["exact"] == runs["where"]
-    assert len(runs["exact"][0]) == 6  # 8 chunks in the window, k = 6
+        runs[path] = [(cid, round(s, 4)) for cid, s in r._dense(qvec, 6, flt, mask)]
+    # a commit between making the mask and searching: the mask no longer lines up with the
+    # chunk ids, so the search must fall back to Chroma's `where` (the new chunk is outside)
+    add_document(small_index, embedder, "late-2019.md", "2019-01-01", ["Separation in 2019."])
+    runs["where"] = [(cid, round(s, 4)) for cid, s in r._dense(qvec, 6, flt, mask)]
+    assert len(r._id_positions()[0]) != len(mask)
+    assert runs["overfetch"] == runs["exact"] == runs["ids"] == runs["where"]
+    assert len(runs["exact"]) == 6  # 8 chunks in the window, k = 6
 
 
 # --- hybrid finds what each retriever alone misses --------------------------------------------

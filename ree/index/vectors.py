@@ -128,13 +128,17 @@ class VectorStore:
     def query(
         self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None
     ) -> list[tuple[str, float]]:
-        """(chunk id, cosine similarity) for the k nearest chunks, best first."""
-        if self.count() == 0:
-            return []
+        """(chunk id, cosine similarity) for the k nearest chunks, best first.
+
+        No `count()` first: it costs ~13 ms at 200k chunks, and Chroma answers an empty
+        collection with an empty result anyway.
+        """
         res = self.collection.query(
             query_embeddings=[np.asarray(vector, dtype=np.float32)],
             n_results=k,
             where=where or None,
             include=["distances"],
         )
+        if not res["ids"] or not res["ids"][0]:
+            return []
         return [(cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0], strict=True)]
