@@ -46,11 +46,14 @@ def prime(engine: Engine, mode: str) -> None:
     already evaluated (same prompt, same `Llama`) and look far faster than it is.
     """
     messages = answer_prompt(engine.settings.prompts_path, mode).format_messages(
-        sources="[1] priming\nnothing", question="priming")
+        sources="[1] priming\nnothing", question="priming"
+    )
     roles = {"system": "system", "human": "user", "ai": "assistant"}
     engine.model._load().create_chat_completion(
         messages=[{"role": roles[m.type], "content": str(m.content)} for m in messages],
-        max_tokens=1, temperature=0.0)
+        max_tokens=1,
+        temperature=0.0,
+    )
 
 
 def time_engine(engine: Engine, q: str, mode: str) -> dict:
@@ -63,8 +66,13 @@ def time_engine(engine: Engine, q: str, mode: str) -> dict:
             ttft = time.perf_counter() - start
         final = item
     total = time.perf_counter() - start
-    return {"ttft": final.timings.get("ttft", ttft or total), "first_verified": ttft or total,
-            "total": total, "refused": final.refused, "tokens": final.tokens.get("completion", 0)}
+    return {
+        "ttft": final.timings.get("ttft", ttft or total),
+        "first_verified": ttft or total,
+        "total": total,
+        "refused": final.refused,
+        "tokens": final.tokens.get("completion", 0),
+    }
 
 
 def time_direct(engine: Engine, q: str, mode: str) -> dict:
@@ -72,7 +80,8 @@ def time_direct(engine: Engine, q: str, mode: str) -> dict:
     hits = engine.retrieve(q).hits
     passages = build_evidence(hits, q, engine.settings.evidence_tokens)
     messages = answer_prompt(engine.settings.prompts_path, mode).format_messages(
-        sources=render_sources(passages), question=q)
+        sources=render_sources(passages), question=q
+    )
     roles = {"system": "system", "human": "user", "ai": "assistant"}
     chat = [{"role": roles[m.type], "content": str(m.content)} for m in messages]
     llama = engine.model._load()
@@ -80,8 +89,13 @@ def time_direct(engine: Engine, q: str, mode: str) -> dict:
     start = time.perf_counter()
     ttft = None
     n = 0
-    for part in llama.create_chat_completion(messages=chat, stream=True, temperature=0.0,
-                                             max_tokens=engine.settings.max_answer_tokens, seed=0):
+    for part in llama.create_chat_completion(
+        messages=chat,
+        stream=True,
+        temperature=0.0,
+        max_tokens=engine.settings.max_answer_tokens,
+        seed=0,
+    ):
         if part["choices"][0].get("delta", {}).get("content"):
             n += 1
             if ttft is None:
@@ -112,15 +126,23 @@ def main() -> int:
         for q in qs:
             ours.append(time_engine(engine, q, mode))
             direct.append(time_direct(engine, q, mode))
-            print(f"{mode:8s} ours {ours[-1]['total']:5.1f}s direct {direct[-1]['total']:5.1f}s  {q[:60]}",
-                  flush=True)
+            print(
+                f"{mode:8s} ours {ours[-1]['total']:5.1f}s direct {direct[-1]['total']:5.1f}s  {q[:60]}",
+                flush=True,
+            )
         results[mode] = {
-            "pipeline": {"ttft": summarize(ours, "ttft"), "first_verified": summarize(ours, "first_verified"),
-                         "total": summarize(ours, "total"),
-                         "refused": sum(r["refused"] for r in ours)},
+            "pipeline": {
+                "ttft": summarize(ours, "ttft"),
+                "first_verified": summarize(ours, "first_verified"),
+                "total": summarize(ours, "total"),
+                "refused": sum(r["refused"] for r in ours),
+            },
             "direct": {"ttft": summarize(direct, "ttft"), "total": summarize(direct, "total")},
-            "overhead_ratio_p50": round(percentile([r["total"] for r in ours], 50)
-                                        / max(percentile([r["total"] for r in direct], 50), 1e-9), 2),
+            "overhead_ratio_p50": round(
+                percentile([r["total"] for r in ours], 50)
+                / max(percentile([r["total"] for r in direct], 50), 1e-9),
+                2,
+            ),
         }
     results["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     results["questions"] = qs
@@ -128,15 +150,19 @@ def main() -> int:
     out = REPO / "bench" / "results" / "answer.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2))
-    print("\n| mode | pipeline TTFT p50/p95 | first verified text p50 | pipeline total p50/p95 | "
-          "direct TTFT p50/p95 | direct total p50/p95 | overhead (p50 total) |")
+    print(
+        "\n| mode | pipeline TTFT p50/p95 | first verified text p50 | pipeline total p50/p95 | "
+        "direct TTFT p50/p95 | direct total p50/p95 | overhead (p50 total) |"
+    )
     print("|---|---|---|---|---|---|---|")
     for mode in ("brief", "insights"):
         r = results[mode]
         p, d = r["pipeline"], r["direct"]
-        print(f"| {mode} | {p['ttft']['p50']} / {p['ttft']['p95']} s | {p['first_verified']['p50']} s | "
-              f"{p['total']['p50']} / {p['total']['p95']} s | {d['ttft']['p50']} / {d['ttft']['p95']} s | "
-              f"{d['total']['p50']} / {d['total']['p95']} s | {r['overhead_ratio_p50']}x |")
+        print(
+            f"| {mode} | {p['ttft']['p50']} / {p['ttft']['p95']} s | {p['first_verified']['p50']} s | "
+            f"{p['total']['p50']} / {p['total']['p95']} s | {d['ttft']['p50']} / {d['ttft']['p95']} s | "
+            f"{d['total']['p50']} / {d['total']['p95']} s | {r['overhead_ratio_p50']}x |"
+        )
     print(f"\npeak RSS {results['peak_rss_mb']} MB; results in {out}")
     return 0
 

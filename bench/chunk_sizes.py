@@ -82,8 +82,9 @@ def measure(size: int, overlap: int, rows: list[dict], work: Path) -> dict:
     from ree.runtime.embeddings import model_dir
     from ree.settings import load_settings
 
-    settings = load_settings(home=work / f"size-{size}", chunk_tokens=size, chunk_overlap=overlap,
-                             _env_file=None)
+    settings = load_settings(
+        home=work / f"size-{size}", chunk_tokens=size, chunk_overlap=overlap, _env_file=None
+    )
     report = ingest_paths([SAMPLE], settings=settings, progress=False)
     assert report.exit_code == 0, report.summary()
     index = open_index(settings=settings)
@@ -105,8 +106,9 @@ def measure(size: int, overlap: int, rows: list[dict], work: Path) -> dict:
     wordpieces = Tokenizer.from_file(str(model_dir() / "tokenizer.json"))
     wordpieces.no_truncation()
     wordpieces.no_padding()
-    lengths = np.array([len(wordpieces.encode(c.embed_text).ids)
-                        for c in index.docstore.iter_chunks()])
+    lengths = np.array(
+        [len(wordpieces.encode(c.embed_text).ids) for c in index.docstore.iter_chunks()]
+    )
     return {
         "chunk_tokens": size,
         "chunk_overlap": overlap,
@@ -118,7 +120,8 @@ def measure(size: int, overlap: int, rows: list[dict], work: Path) -> dict:
         "evidence_in_one_chunk": round(ev["anywhere"] / max(ev["total"], 1), 3),
         "chunks_over_embed_window": round(float(np.mean(lengths > WINDOW)), 3),
         "wordpieces_beyond_window": round(
-            float(1 - np.minimum(lengths, WINDOW).sum() / lengths.sum()), 3),
+            float(1 - np.minimum(lengths, WINDOW).sum() / lengths.sum()), 3
+        ),
     }
 
 
@@ -144,20 +147,35 @@ def main() -> int:
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
-    print(f"\nSource recall@5 on {len(rows)} answerable questions of {DATASET.name} "
-          f"(data/sample, overlap {args.overlap})\n")
-    print("| REE_CHUNK_TOKENS | chunks | dense recall@5 | BM25 recall@5 | dense evidence@900 | "
-          "BM25 evidence@900 | chunks > 256 wordpieces | wordpieces not embedded |")
+    print(
+        f"\nSource recall@5 on {len(rows)} answerable questions of {DATASET.name} "
+        f"(data/sample, overlap {args.overlap})\n"
+    )
+    print(
+        "| REE_CHUNK_TOKENS | chunks | dense recall@5 | BM25 recall@5 | dense evidence@900 | "
+        "BM25 evidence@900 | chunks > 256 wordpieces | wordpieces not embedded |"
+    )
     print("|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
-        print(f"| {r['chunk_tokens']} | {r['chunks']} | {r['dense_recall@5']} | "
-              f"{r['bm25_recall@5']} | {r['dense_evidence@900']} | {r['bm25_evidence@900']} | "
-              f"{r['chunks_over_embed_window']:.0%} | {r['wordpieces_beyond_window']:.0%} |")
-    best = max(results, key=lambda r: (r["dense_recall@5"] + r["bm25_recall@5"],
-                                       r["dense_evidence@900"] + r["bm25_evidence@900"]))
-    print(f"\nbest (recall@5 dense + BM25, ties by evidence): REE_CHUNK_TOKENS={best['chunk_tokens']}")
-    print("evidence quotes contained whole in one chunk: "
-          + ", ".join(f"{r['chunk_tokens']}: {r['evidence_in_one_chunk']}" for r in results))
+        print(
+            f"| {r['chunk_tokens']} | {r['chunks']} | {r['dense_recall@5']} | "
+            f"{r['bm25_recall@5']} | {r['dense_evidence@900']} | {r['bm25_evidence@900']} | "
+            f"{r['chunks_over_embed_window']:.0%} | {r['wordpieces_beyond_window']:.0%} |"
+        )
+    best = max(
+        results,
+        key=lambda r: (
+            r["dense_recall@5"] + r["bm25_recall@5"],
+            r["dense_evidence@900"] + r["bm25_evidence@900"],
+        ),
+    )
+    print(
+        f"\nbest (recall@5 dense + BM25, ties by evidence): REE_CHUNK_TOKENS={best['chunk_tokens']}"
+    )
+    print(
+        "evidence quotes contained whole in one chunk: "
+        + ", ".join(f"{r['chunk_tokens']}: {r['evidence_in_one_chunk']}" for r in results)
+    )
     if args.out:
         args.out.write_text(json.dumps({"questions": len(rows), "results": results}, indent=2))
     return 0

@@ -50,8 +50,12 @@ def corpus_files() -> list[Path]:
     from ingest.loaders import SUPPORTED_SUFFIXES
 
     roots = [r for r in (CORPUS, SAMPLE) if r.is_dir()]
-    return [p for r in roots for p in sorted(r.iterdir())
-            if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES]
+    return [
+        p
+        for r in roots
+        for p in sorted(r.iterdir())
+        if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES
+    ]
 
 
 def prepare_home(home: Path) -> None:
@@ -88,8 +92,13 @@ def run_ours(files: list[Path], home: Path) -> dict:
     assert report.exit_code == 0, report.summary()
     chunks = list(index.docstore.iter_chunks())
     tokens = sum(count_tokens(c.text) for c in chunks)
-    return {"seconds": seconds, "chunks": len(chunks), "tokens": tokens,
-            "files": len(report.files), "index": index}
+    return {
+        "seconds": seconds,
+        "chunks": len(chunks),
+        "tokens": tokens,
+        "files": len(report.files),
+        "index": index,
+    }
 
 
 # --- the naive LangChain pipeline --------------------------------------------------------------
@@ -115,10 +124,12 @@ def run_naive(files: list[Path], home: Path, embedder) -> dict:  # noqa: ANN001 
 
     from ree.runtime import count_tokens
 
-    client = chromadb.PersistentClient(path=str(home / "naive-chroma"),
-                                       settings=ChromaSettings(anonymized_telemetry=False))
+    client = chromadb.PersistentClient(
+        path=str(home / "naive-chroma"), settings=ChromaSettings(anonymized_telemetry=False)
+    )
     collection = client.get_or_create_collection(
-        "naive", embedding_function=None, configuration={"hnsw": {"space": "cosine"}})
+        "naive", embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
+    )
     stages: dict[str, float] = {}
     t0 = time.perf_counter()
     docs = [Document(page_content=naive_load(p), metadata={"source": p.name}) for p in files]
@@ -138,8 +149,13 @@ def run_naive(files: list[Path], home: Path, embedder) -> dict:  # noqa: ANN001 
     stages = {"load": t1 - t0, "split": t2 - t1, "embed": t3 - t2, "write": t4 - t3}
     assert collection.count() == len(chunks)
     tokens = sum(count_tokens(c.page_content) for c in chunks)
-    return {"seconds": t4 - t0, "chunks": len(chunks), "tokens": tokens, "files": len(files),
-            "stages": stages}
+    return {
+        "seconds": t4 - t0,
+        "chunks": len(chunks),
+        "tokens": tokens,
+        "files": len(files),
+        "stages": stages,
+    }
 
 
 # --- int8 vs fp32 parity ----------------------------------------------------------------------
@@ -186,11 +202,15 @@ def parity(index, int8, fp32, n_queries: int) -> dict:  # noqa: ANN001
 
 
 def rate(r: dict) -> dict:
-    return {k: r[k] for k in ("seconds", "chunks", "tokens", "files")} | {
-        "seconds": round(r["seconds"], 2),
-        "tokens_per_s": round(r["tokens"] / r["seconds"], 1),
-        "chunks_per_s": round(r["chunks"] / r["seconds"], 2),
-    } | ({"stages": {k: round(v, 2) for k, v in r["stages"].items()}} if "stages" in r else {})
+    return (
+        {k: r[k] for k in ("seconds", "chunks", "tokens", "files")}
+        | {
+            "seconds": round(r["seconds"], 2),
+            "tokens_per_s": round(r["tokens"] / r["seconds"], 1),
+            "chunks_per_s": round(r["chunks"] / r["seconds"], 2),
+        }
+        | ({"stages": {k: round(v, 2) for k, v in r["stages"].items()}} if "stages" in r else {})
+    )
 
 
 def main() -> int:
@@ -221,8 +241,11 @@ def main() -> int:
         for i in range(args.rounds):
             ours_runs.append(run_ours(files, work / f"ours-{i}"))
             naive_runs.append(run_naive(files, work / f"naive-{i}", fp32))
-            print(f"round {i + 1}: ours {ours_runs[-1]['seconds']:.1f} s, "
-                  f"naive {naive_runs[-1]['seconds']:.1f} s", file=sys.stderr)
+            print(
+                f"round {i + 1}: ours {ours_runs[-1]['seconds']:.1f} s, "
+                f"naive {naive_runs[-1]['seconds']:.1f} s",
+                file=sys.stderr,
+            )
         ours = min(ours_runs, key=lambda r: r["seconds"])
         naive = min(naive_runs, key=lambda r: r["seconds"])
         par = parity(ours["index"], int8, fp32, args.queries)
@@ -233,8 +256,10 @@ def main() -> int:
     o, n = rate(ours), rate(naive)
     ratio = round(o["tokens_per_s"] / n["tokens_per_s"], 2)
     # each round ran ours then naive back to back: their ratio shares the machine's load
-    paired = [round((a["tokens"] / a["seconds"]) / (b["tokens"] / b["seconds"]), 2)
-              for a, b in zip(ours_runs, naive_runs, strict=True)]
+    paired = [
+        round((a["tokens"] / a["seconds"]) / (b["tokens"] / b["seconds"]), 2)
+        for a, b in zip(ours_runs, naive_runs, strict=True)
+    ]
     results = {
         "files": len(files),
         "ours": o,
@@ -242,33 +267,53 @@ def main() -> int:
         "ratio_tokens_per_s": ratio,
         "target_ratio": 1.3,
         "meets_target": ratio >= 1.3,
-        "rounds": {"ours_seconds": [round(r["seconds"], 2) for r in ours_runs],
-                   "naive_seconds": [round(r["seconds"], 2) for r in naive_runs],
-                   "paired_ratios": paired,
-                   "median_paired_ratio": round(float(np.median(paired)), 2)},
-        "parity": par | {"target_mean_top10_overlap": 0.9,
-                         "meets_target": par["mean_top10_overlap"] >= 0.9},
-        "machine": {"cpus": os.cpu_count(), "loadavg_start": [round(x, 2) for x in load],
-                    "loadavg_end": [round(x, 2) for x in load_end]},
+        "rounds": {
+            "ours_seconds": [round(r["seconds"], 2) for r in ours_runs],
+            "naive_seconds": [round(r["seconds"], 2) for r in naive_runs],
+            "paired_ratios": paired,
+            "median_paired_ratio": round(float(np.median(paired)), 2),
+        },
+        "parity": par
+        | {"target_mean_top10_overlap": 0.9, "meets_target": par["mean_top10_overlap"] >= 0.9},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "loadavg_start": [round(x, 2) for x in load],
+            "loadavg_end": [round(x, 2) for x in load_end],
+        },
     }
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(results, indent=2) + "\n")
 
-    print(f"\nIngest of {len(files)} files (best of {args.rounds} rounds; "
-          f"load average {load[0]:.1f} on {os.cpu_count()} CPUs)\n")
+    print(
+        f"\nIngest of {len(files)} files (best of {args.rounds} rounds; "
+        f"load average {load[0]:.1f} on {os.cpu_count()} CPUs)\n"
+    )
     print("| pipeline | seconds | chunks | cl100k tokens | tokens/s | chunks/s |")
     print("|---|---:|---:|---:|---:|---:|")
-    for name, r in (("ours (int8 ONNX, 300-token chunks)", o),
-                    ("naive LangChain (fp32, 1000-char chunks)", n)):
-        print(f"| {name} | {r['seconds']} | {r['chunks']} | {r['tokens']} | "
-              f"{r['tokens_per_s']} | {r['chunks_per_s']} |")
-    print(f"\nours / naive tokens/s: **{ratio}x** best rounds, per-round {paired} "
-          f"(median {results['rounds']['median_paired_ratio']}x; target >= 1.3x)")
+    for name, r in (
+        ("ours (int8 ONNX, 300-token chunks)", o),
+        ("naive LangChain (fp32, 1000-char chunks)", n),
+    ):
+        print(
+            f"| {name} | {r['seconds']} | {r['chunks']} | {r['tokens']} | "
+            f"{r['tokens_per_s']} | {r['chunks_per_s']} |"
+        )
+    print(
+        f"\nours / naive tokens/s: **{ratio}x** best rounds, per-round {paired} "
+        f"(median {results['rounds']['median_paired_ratio']}x; target >= 1.3x)"
+    )
     print(f"naive stages (s): {n['stages']}\n")
     print("| int8 vs fp32 | value |")
     print("|---|---:|")
-    for key in ("queries", "chunks", "mean_top10_overlap", "min_top10_overlap",
-                "min_chunk_cosine", "mean_chunk_cosine", "min_query_cosine"):
+    for key in (
+        "queries",
+        "chunks",
+        "mean_top10_overlap",
+        "min_top10_overlap",
+        "min_chunk_cosine",
+        "mean_chunk_cosine",
+        "min_query_cosine",
+    ):
         print(f"| {key} | {par[key]} |")
     print(f"\nwrote {OUT.relative_to(REPO)}")
     return 0

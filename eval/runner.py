@@ -14,7 +14,7 @@ This runner makes that shift measurable and reproducible:
 * Judgments that need a model (does a passage support a statement?) are made here with the
   project's own support scorer (`rag.support`, the same one verification uses); the metrics
   themselves are the pure functions of `eval.metrics`.
-* Ctrl-C stops after the current question and still writes the report for what was done.
+* Ctrl-C (or SIGTERM) stops the run and still writes the report for the questions done.
 
 Citation quality is measured twice (ALCE, Gao et al. 2023): on the model's raw draft, which
 measures the model, and on the final answer after verification, which measures what users see.
@@ -22,12 +22,15 @@ measures the model, and on the final answer after verification, which measures w
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import hashlib
+import signal
 import subprocess
+import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -551,22 +554,23 @@ def run_qa(
     interrupted = False
     bar = tqdm(total=len(items), desc=f"eval {suite.stem}", unit="q", disable=not progress)
     try:
-        for i, item in enumerate(items):
-            try:
-                row = answer_item(engine, item, mode=mode, k=k, embed=embed)
-            except KeyboardInterrupt:
-                raise
-            except Exception as exc:  # one broken question must not lose an hour's run
-                from ree.runtime.chat import LLMUnavailable
+        with terminate_as_interrupt():
+            for i, item in enumerate(items):
+                try:
+                    row = answer_item(engine, item, mode=mode, k=k, embed=embed)
+                except KeyboardInterrupt:
+                    raise
+                except Exception as exc:  # one broken question must not lose an hour's run
+                    from ree.runtime.chat import LLMUnavailable
 
-                if isinstance(exc, LLMUnavailable):
-                    raise  # every later question would fail the same way
-                row = _error_row(item, exc)
-            rows.append(row)
-            bar.set_postfix(_postfix(rows), refresh=False)
-            bar.update(1)
-            if on_item is not None:
-                on_item(i, row)
+                    if isinstance(exc, LLMUnavailable):
+                        raise  # every later question would fail the same way
+                    row = _error_row(item, exc)
+                rows.append(row)
+                bar.set_postfix(_postfix(rows), refresh=False)
+                bar.update(1)
+                if on_item is not None:
+                    on_item(i, row)
     except KeyboardInterrupt:
         interrupted = True
     finally:
@@ -591,6 +595,29 @@ def run_qa(
         summary = {"meta": meta, **summarize(rows)}
         files = write_report(out, summary, rows)
     return QARun(out, summary, rows, ingest, interrupted, files)
+
+
+@contextlib.contextmanager
+def terminate_as_interrupt() -> Iterator[None]:
+    """Treat SIGTERM (a plain `kill`, a CI or batch-system timeout) like Ctrl-C meanwhile.
+
+    A real-model run takes an hour; being stopped from outside must still leave the report of
+    the answers done. Only the main thread may install signal handlers; elsewhere (a UI worker
+    thread) this does nothing. The previous handler is restored on exit, before the report is
+    written.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def warm_up(engine: Any) -> float:

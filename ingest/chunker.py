@@ -24,8 +24,10 @@ from dataclasses import dataclass
 from ingest.document import LoadedDocument, Section
 
 _SENTENCE_END = re.compile(r"(?<=[.!?;])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
-_ABBREV = re.compile(r"(?:\b(?:U\.S|U\.K|e\.g|i\.e|Mr|Ms|Dr|No|St|Inc|Ltd|Co|vs|approx|Fig|Jan|Feb|"
-                     r"Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.)$")
+_ABBREV = re.compile(
+    r"(?:\b(?:U\.S|U\.K|e\.g|i\.e|Mr|Ms|Dr|No|St|Inc|Ltd|Co|vs|approx|Fig|Jan|Feb|"
+    r"Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.)$"
+)
 #: Bumped whenever chunk boundaries change for the same input, so existing indexes re-chunk.
 CHUNKER_VERSION = "2"
 #: Characters per token never exceed this for the text we cut by characters; bounds the search.
@@ -220,9 +222,10 @@ class Chunker:
             if cur and (
                 section.page != cur_page
                 or section.kind != cur_kind
-                or (section.section != cur[-1].section
-                    and (len(cur) == carried
-                         or self._estimate(cur[carried:]) >= self.size // 2))
+                or (
+                    section.section != cur[-1].section
+                    and (len(cur) == carried or self._estimate(cur[carried:]) >= self.size // 2)
+                )
             ):
                 emit(final=True)
             if not cur:

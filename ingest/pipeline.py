@@ -93,15 +93,20 @@ class IngestReport:
             "files_seen": len(seen),
             "ingested": self._count("ingested", "would-ingest"),
             "unchanged": self._count("unchanged"),
-            "skipped": [{"source": f.source, "reason": f.reason} for f in self.files
-                        if f.status == "skipped"],
+            "skipped": [
+                {"source": f.source, "reason": f.reason}
+                for f in self.files
+                if f.status == "skipped"
+            ],
             "failed": [{"source": f.source, "reason": f.reason} for f in self.failed],
             "removed": [f.source for f in self.files if f.status == "removed"],
             "chunks_added": self.chunks_added,
             "chunks_removed": self.chunks_removed,
             "tokens": self.tokens,
             "seconds": round(self.seconds, 3),
-            "chunks_per_second": round(self.chunks_added / self.seconds, 1) if self.seconds else 0.0,
+            "chunks_per_second": round(self.chunks_added / self.seconds, 1)
+            if self.seconds
+            else 0.0,
             "repaired": self.repaired,
             "files": [asdict(f) for f in self.files],
         }
@@ -123,8 +128,10 @@ class IngestReport:
 
 def chunking_signature(settings: Settings) -> str:
     """What, besides the file's bytes, decides its chunks; stored per document."""
-    return (f"chunker={CHUNKER_VERSION};tokens={settings.chunk_tokens};"
-            f"overlap={settings.chunk_overlap};model={MODEL_NAME}")
+    return (
+        f"chunker={CHUNKER_VERSION};tokens={settings.chunk_tokens};"
+        f"overlap={settings.chunk_overlap};model={MODEL_NAME}"
+    )
 
 
 IGNORE_FILE = ".reeignore"
@@ -159,7 +166,9 @@ def discover(paths: Iterable[Path]) -> Iterator[tuple[Path, Path]]:
             root = path.resolve()
             ignored = read_ignore_file(root)
             for dirpath, dirnames, filenames in os.walk(root):
-                dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and not d.startswith("."))
+                dirnames[:] = sorted(
+                    d for d in dirnames if d not in _SKIP_DIRS and not d.startswith(".")
+                )
                 for name in sorted(filenames):
                     rel = (Path(dirpath) / name).relative_to(root).as_posix()
                     if not name.startswith(".") and not _is_ignored(rel, ignored):
@@ -176,8 +185,9 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def build_chunks(doc: LoadedDocument, *, doc_id: str, source: str, settings: Settings,
-                 ingested_at: int) -> list[Chunk]:
+def build_chunks(
+    doc: LoadedDocument, *, doc_id: str, source: str, settings: Settings, ingested_at: int
+) -> list[Chunk]:
     """Chunk a loaded document and attach the metadata every chunk carries."""
     chunker = Chunker(settings.chunk_tokens, settings.chunk_overlap, count_tokens)
     published = doc.published or ""
@@ -227,8 +237,9 @@ class _Run:
         self.seen_paths: set[str] = set()
         self.chunking = chunking_signature(settings)
         self._embedder = None
-        self.chunk_bar = tqdm(desc="chunks", unit="chunk", disable=not progress, position=1,
-                              leave=False)
+        self.chunk_bar = tqdm(
+            desc="chunks", unit="chunk", disable=not progress, position=1, leave=False
+        )
 
     @property
     def embedder(self):  # noqa: ANN201 (lazy: an unchanged corpus never loads the model)
@@ -251,17 +262,27 @@ class _Run:
         if path.is_symlink() and not path.exists():
             return FileOutcome(source, "failed", "broken symbolic link (its target is missing)")
         if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-            return FileOutcome(source, "skipped", f"unsupported file type '{path.suffix or path.name}'")
+            return FileOutcome(
+                source, "skipped", f"unsupported file type '{path.suffix or path.name}'"
+            )
         try:
             stat = path.stat()
             if not path.is_file():
                 return FileOutcome(source, "failed", "not a regular file")
-            limit_mb = self.settings.max_text_mb if path.suffix.lower() in TEXT_SUFFIXES \
+            limit_mb = (
+                self.settings.max_text_mb
+                if path.suffix.lower() in TEXT_SUFFIXES
                 else self.settings.max_file_mb
+            )
             if stat.st_size > limit_mb * 1024 * 1024:
-                setting = "REE_MAX_TEXT_MB" if path.suffix.lower() in TEXT_SUFFIXES else "REE_MAX_FILE_MB"
-                return FileOutcome(source, "failed", f"file too large ({stat.st_size / 2**20:.1f} MB "
-                                   f"> {setting}={limit_mb})")
+                setting = (
+                    "REE_MAX_TEXT_MB" if path.suffix.lower() in TEXT_SUFFIXES else "REE_MAX_FILE_MB"
+                )
+                return FileOutcome(
+                    source,
+                    "failed",
+                    f"file too large ({stat.st_size / 2**20:.1f} MB > {setting}={limit_mb})",
+                )
             file_hash = file_sha256(path)
         except FileNotFoundError:
             return FileOutcome(source, "failed", "file disappeared during the run")
@@ -274,20 +295,30 @@ class _Run:
         known = self.index.docstore.document(doc_id)
         if known and known.file_hash == file_hash and known.chunking == self.chunking:
             if not self.dry_run and (known.source != source or known.mtime != stat.st_mtime):
-                self.index.docstore.touch_document(doc_id, path=abs_path, source=source,
-                                                   mtime=stat.st_mtime)
+                self.index.docstore.touch_document(
+                    doc_id, path=abs_path, source=source, mtime=stat.st_mtime
+                )
             return FileOutcome(source, "unchanged")
         twin = self.seen_hashes.get(file_hash) or next(
-            (d.source for d in self.index.docstore.find_by_hash(file_hash)
-             if d.doc_id != doc_id and Path(d.path).exists()), None)
+            (
+                d.source
+                for d in self.index.docstore.find_by_hash(file_hash)
+                if d.doc_id != doc_id and Path(d.path).exists()
+            ),
+            None,
+        )
         if twin:
             # If this file was indexed before with other content, that version is gone from disk:
             # drop it, or the index would keep serving text that no longer exists anywhere.
             removed = 0
             if known and not self.dry_run:
                 removed = self.index.remove_documents([doc_id])
-            return FileOutcome(source, "skipped", f"same content as {twin} (already indexed)",
-                               chunks_removed=removed)
+            return FileOutcome(
+                source,
+                "skipped",
+                f"same content as {twin} (already indexed)",
+                chunks_removed=removed,
+            )
 
         try:
             doc = load_document(path)
@@ -301,8 +332,9 @@ class _Run:
             return FileOutcome(source, "failed", f"could not parse ({type(exc).__name__}: {exc})")
 
         now = int(time.time())
-        chunks = build_chunks(doc, doc_id=doc_id, source=source, settings=self.settings,
-                              ingested_at=now)
+        chunks = build_chunks(
+            doc, doc_id=doc_id, source=source, settings=self.settings, ingested_at=now
+        )
         if not chunks:
             return FileOutcome(source, "failed", "no text to index after cleaning")
         tokens = sum(int(c.metadata["tokens"]) for c in chunks)
@@ -318,23 +350,35 @@ class _Run:
             vectors[fresh] = emb  # rows of kept chunks stay unused: their vectors are in Chroma
             self.chunk_bar.update(len(fresh))
         record = DocumentRecord(
-            doc_id=doc_id, path=abs_path, source=source, file_hash=file_hash, size=stat.st_size,
-            mtime=stat.st_mtime, title=doc.title, doc_type=doc.doc_type,
-            published=doc.published or "", published_int=int(chunks[0].metadata["published_int"]),
-            url=doc.source_url or "", n_chunks=len(chunks), tokens=tokens, ingested_at=now,
+            doc_id=doc_id,
+            path=abs_path,
+            source=source,
+            file_hash=file_hash,
+            size=stat.st_size,
+            mtime=stat.st_mtime,
+            title=doc.title,
+            doc_type=doc.doc_type,
+            published=doc.published or "",
+            published_int=int(chunks[0].metadata["published_int"]),
+            url=doc.source_url or "",
+            n_chunks=len(chunks),
+            tokens=tokens,
+            ingested_at=now,
             chunking=self.chunking,
         )
         added, removed = self.index.replace_document(record, chunks, vectors)
         self.seen_hashes[file_hash] = source
-        return FileOutcome(source, "ingested", chunks_added=added, chunks_removed=removed,
-                           tokens=tokens)
+        return FileOutcome(
+            source, "ingested", chunks_added=added, chunks_removed=removed, tokens=tokens
+        )
 
     def prune(self) -> None:
         gone = [d for d in self.index.documents() if not Path(d.path).exists()]
         for doc in gone:
             removed = 0 if self.dry_run else self.index.remove_documents([doc.doc_id])
-            self.report.files.append(FileOutcome(doc.source, "removed", chunks_removed=removed
-                                                 or doc.n_chunks))
+            self.report.files.append(
+                FileOutcome(doc.source, "removed", chunks_removed=removed or doc.n_chunks)
+            )
             self.report.chunks_removed += removed
 
 
@@ -384,8 +428,9 @@ def _run(run: _Run, paths: list[Path], prune: bool) -> None:
         report.chunks_added += outcome.chunks_added if outcome.status == "ingested" else 0
         report.chunks_removed += outcome.chunks_removed
         report.tokens += outcome.tokens
-        bar.set_postfix(ok=report._count("ingested", "unchanged", "would-ingest"),
-                        failed=len(report.failed))
+        bar.set_postfix(
+            ok=report._count("ingested", "unchanged", "would-ingest"), failed=len(report.failed)
+        )
     if prune:
         run.prune()
     if not run.dry_run:

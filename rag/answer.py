@@ -64,7 +64,11 @@ class Answer:
         for c in self.sources:
             where = c.url or c.source
             meta = ", ".join(x for x in (c.date, f"p. {c.page}" if c.page else "") if x)
-            line = f"[{c.n}] **{c.title or c.source}**" + (f" ({meta})" if meta else "") + f" — {where}"
+            line = (
+                f"[{c.n}] **{c.title or c.source}**"
+                + (f" ({meta})" if meta else "")
+                + f" — {where}"
+            )
             if c.quote:
                 line += f"\n    > {c.quote}"
             lines.append(line)

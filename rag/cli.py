@@ -14,8 +14,12 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from rag.answer import Answer
     from rag.engine import get_engine
 
-    filters = {"since": args.since, "until": args.until, "sources": args.source or [],
-               "doc_types": args.type or []}
+    filters = {
+        "since": args.since,
+        "until": args.until,
+        "sources": args.source or [],
+        "doc_types": args.type or [],
+    }
     engine = get_engine(collection=args.collection)
     final: Answer | None = None
     streamed = ""
@@ -48,8 +52,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if final.repaired:
         notes.append(f"{final.repaired} citation(s) repaired")
     t = final.timings
-    notes.append(f"retrieval {t.get('retrieval', 0):.2f} s, first token {t.get('ttft', 0):.1f} s, "
-                 f"total {t.get('total', 0):.1f} s" + (f", {final.model}" if final.model else ""))
+    notes.append(
+        f"retrieval {t.get('retrieval', 0):.2f} s, first token {t.get('ttft', 0):.1f} s, "
+        f"total {t.get('total', 0):.1f} s" + (f", {final.model}" if final.model else "")
+    )
     print("\n" + "; ".join(notes))
     return 0
 
@@ -61,8 +67,14 @@ def _register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print the whole Answer as JSON")
     p.add_argument("--since", help="only documents published on/after DATE (YYYY-MM-DD)")
     p.add_argument("--until", help="only documents published on/before DATE (YYYY-MM-DD)")
-    p.add_argument("--source", action="append", help="only this document (name, path or title words); repeatable")
-    p.add_argument("--type", action="append", help="only this file type (pdf, html, markdown, text, docx, csv)")
+    p.add_argument(
+        "--source",
+        action="append",
+        help="only this document (name, path or title words); repeatable",
+    )
+    p.add_argument(
+        "--type", action="append", help="only this file type (pdf, html, markdown, text, docx, csv)"
+    )
     p.add_argument("--collection", help="collection name (default REE_COLLECTION)")
 
 

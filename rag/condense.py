@@ -34,8 +34,9 @@ def normalize_history(history: Sequence | None) -> list[Turn]:
         if isinstance(item, dict):
             role, content = str(item.get("role", "user")), item.get("content", "")
             if isinstance(content, list):  # gradio multimodal content
-                content = " ".join(str(c.get("text", c)) if isinstance(c, dict) else str(c)
-                                   for c in content)
+                content = " ".join(
+                    str(c.get("text", c)) if isinstance(c, dict) else str(c) for c in content
+                )
             out.append(("assistant" if role == "assistant" else "user", str(content)))
         elif isinstance(item, list | tuple) and len(item) == 2:
             a, b = item
@@ -68,13 +69,16 @@ def condense_with_llm(question: str, history: list[Turn], model: BaseChatModel, 
     return candidate if 3 <= len(candidate) <= 300 else condense_by_rules(question, history)
 
 
-def condense(question: str, history: Sequence | None, *, model: BaseChatModel | None, how: str,
-             folder) -> str:
+def condense(
+    question: str, history: Sequence | None, *, model: BaseChatModel | None, how: str, folder
+) -> str:
     """The standalone question used for retrieval (the original when there is no history)."""
     turns = normalize_history(history)
     if not turns:
         return question
-    use_llm = how == "llm" or (how == "auto" and model is not None and model._llm_type != "llama-cpp")
+    use_llm = how == "llm" or (
+        how == "auto" and model is not None and model._llm_type != "llama-cpp"
+    )
     if use_llm and model is not None and looks_dependent(question):
         return condense_with_llm(question, turns, model, folder)
     return condense_by_rules(question, turns)

@@ -54,7 +54,9 @@ class _CachedEmbed:
 
 
 def _model_name(model: Any) -> str:
-    return str(getattr(model, "model_name", None) or getattr(model, "model", "") or type(model).__name__)
+    return str(
+        getattr(model, "model_name", None) or getattr(model, "model", "") or type(model).__name__
+    )
 
 
 class Engine:
@@ -97,8 +99,13 @@ class Engine:
         if not history:
             return question
         model = None if self.settings.condense == "rules" else self.model
-        return condense(question, history, model=model, how=self.settings.condense,
-                        folder=self.settings.prompts_path)
+        return condense(
+            question,
+            history,
+            model=model,
+            how=self.settings.condense,
+            folder=self.settings.prompts_path,
+        )
 
     def retrieve(self, question: str, filters: Filters | dict | None = None) -> RetrievalResult:
         return self.retriever.search(question, filters=filters)
@@ -112,8 +119,14 @@ class Engine:
         )
 
     # --- public API --------------------------------------------------------------------------
-    def answer(self, question: str, *, history: Sequence | None = None, mode: str = "brief",
-               filters: Filters | dict | None = None) -> Answer:
+    def answer(
+        self,
+        question: str,
+        *,
+        history: Sequence | None = None,
+        mode: str = "brief",
+        filters: Filters | dict | None = None,
+    ) -> Answer:
         result: Answer | None = None
         for item in self.stream(question, history=history, mode=mode, filters=filters):
             if isinstance(item, Answer):
@@ -121,8 +134,14 @@ class Engine:
         assert result is not None
         return result
 
-    def stream(self, question: str, *, history: Sequence | None = None, mode: str = "brief",
-               filters: Filters | dict | None = None) -> Iterator[str | Answer]:
+    def stream(
+        self,
+        question: str,
+        *,
+        history: Sequence | None = None,
+        mode: str = "brief",
+        filters: Filters | dict | None = None,
+    ) -> Iterator[str | Answer]:
         """Yield verified text deltas as the model writes, then the final `Answer`."""
         question = (question or "").strip()
         if not question:
@@ -135,14 +154,22 @@ class Engine:
         timings["condense"] = time.perf_counter() - t0
         retrieved = self.retrieve(standalone, filters)
         timings["retrieval"] = retrieved.timings.get("total", 0.0)
-        ans = Answer(question=question, text="", mode=mode, standalone_question=standalone,
-                     relevance=round(retrieved.relevance, 4))
+        ans = Answer(
+            question=question,
+            text="",
+            mode=mode,
+            standalone_question=standalone,
+            relevance=round(retrieved.relevance, 4),
+        )
 
         if not retrieved.hits or retrieved.relevance < self.settings.min_relevance:
-            why = ("the index is empty" if self.index.count() == 0 and not retrieved.hits else
-                   "no passage in the indexed documents is relevant enough "
-                   f"(best relevance {retrieved.relevance:.2f} < REE_MIN_RELEVANCE "
-                   f"{self.settings.min_relevance:.2f})")
+            why = (
+                "the index is empty"
+                if self.index.count() == 0 and not retrieved.hits
+                else "no passage in the indexed documents is relevant enough "
+                f"(best relevance {retrieved.relevance:.2f} < REE_MIN_RELEVANCE "
+                f"{self.settings.min_relevance:.2f})"
+            )
             yield self._refuse(ans, why, retrieved, t0, timings)
             return
 
@@ -163,7 +190,7 @@ class Engine:
                     continue
                 verified = self._verify(complete, passages, embed).text
                 if verified.startswith(shown) and len(verified) > len(shown):
-                    yield verified[len(shown):]
+                    yield verified[len(shown) :]
                     shown = verified
         except LLMUnavailable:
             raise
@@ -175,25 +202,34 @@ class Engine:
         timings["verification"] = time.perf_counter() - t_ver
         final = verification.text.strip()
         if final.startswith(shown) and len(final) > len(shown):
-            yield final[len(shown):]
+            yield final[len(shown) :]
 
         ans.draft = draft
         ans.evidence = {p.n: p.text for p in passages}
         ans.model = _model_name(self.model)
-        ans.tokens = {"prompt": count_tokens(sources) + count_tokens(standalone),
-                      "completion": count_tokens(draft)}
+        ans.tokens = {
+            "prompt": count_tokens(sources) + count_tokens(standalone),
+            "completion": count_tokens(draft),
+        }
         ans.removed, ans.repaired = verification.removed, verification.repaired
         ans.invalid_markers = verification.invalid_markers
-        ans.claims = [ClaimRecord(c.text, list(c.citations), c.status, c.reason)
-                      for c in verification.claims]
+        ans.claims = [
+            ClaimRecord(c.text, list(c.citations), c.status, c.reason) for c in verification.claims
+        ]
         verified_claims = [c for c in verification.claims if c.status in ("verified", "repaired")]
         if self.refusal.lower().rstrip(".") in draft.lower() and not verified_claims:
-            yield self._refuse(ans, "the model found no answer in the retrieved passages",
-                               retrieved, t0, timings)
+            yield self._refuse(
+                ans, "the model found no answer in the retrieved passages", retrieved, t0, timings
+            )
             return
         if not verified_claims:
-            yield self._refuse(ans, "no sentence of the draft answer could be verified against "
-                               "the retrieved passages", retrieved, t0, timings)
+            yield self._refuse(
+                ans,
+                "no sentence of the draft answer could be verified against the retrieved passages",
+                retrieved,
+                t0,
+                timings,
+            )
             return
         ans.text = final
         ans.citations = self._citations(final, passages, verification)
@@ -214,7 +250,9 @@ class Engine:
             return draft[: cut + 1 + last].rstrip() if last > 0 else draft[: cut + 1].rstrip()
         return draft[: cut + 1].rstrip() if cut >= 0 else ""
 
-    def _citations(self, text: str, passages: list[Passage], verification: Verification) -> list[Citation]:
+    def _citations(
+        self, text: str, passages: list[Passage], verification: Verification
+    ) -> list[Citation]:
         from rag.claims import parse_markers
 
         order: list[int] = []
@@ -249,8 +287,14 @@ class Engine:
             relevance=round(p.hit.cosine, 4),
         )
 
-    def _refuse(self, ans: Answer, reason: str, retrieved: RetrievalResult, t0: float,
-                timings: dict[str, float]) -> Answer:
+    def _refuse(
+        self,
+        ans: Answer,
+        reason: str,
+        retrieved: RetrievalResult,
+        t0: float,
+        timings: dict[str, float],
+    ) -> Answer:
         ans.refused = True
         ans.refusal_reason = reason
         ans.text = self.refusal
@@ -278,13 +322,23 @@ def get_engine(settings: Settings | None = None, collection: str | None = None) 
         return _ENGINES[key]
 
 
-def answer(question: str, *, history: Sequence | None = None, mode: str = "brief",
-           filters: Filters | dict | None = None) -> Answer:
+def answer(
+    question: str,
+    *,
+    history: Sequence | None = None,
+    mode: str = "brief",
+    filters: Filters | dict | None = None,
+) -> Answer:
     """Answer a question from the indexed documents with verified inline citations."""
     return get_engine().answer(question, history=history, mode=mode, filters=filters)
 
 
-def stream(question: str, *, history: Sequence | None = None, mode: str = "brief",
-           filters: Filters | dict | None = None) -> Iterator[str | Answer]:
+def stream(
+    question: str,
+    *,
+    history: Sequence | None = None,
+    mode: str = "brief",
+    filters: Filters | dict | None = None,
+) -> Iterator[str | Answer]:
     """Like `answer`, yielding verified text deltas first and the final `Answer` last."""
     return get_engine().stream(question, history=history, mode=mode, filters=filters)

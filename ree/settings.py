@@ -128,7 +128,9 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _check_combinations(self) -> Settings:
         if self.llm == "openai" and not self.llm_base_url:
-            raise ValueError("REE_LLM=openai needs REE_LLM_BASE_URL (e.g. http://localhost:11434/v1)")
+            raise ValueError(
+                "REE_LLM=openai needs REE_LLM_BASE_URL (e.g. http://localhost:11434/v1)"
+            )
         if self.chunk_overlap >= self.chunk_tokens:
             raise ValueError("REE_CHUNK_OVERLAP must be smaller than REE_CHUNK_TOKENS")
         return self

@@ -31,14 +31,25 @@ class _StreamingFake(BaseChatModel):
     def reply(self, messages: list[BaseMessage]) -> str:
         raise NotImplementedError
 
-    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
-                  run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
         self.calls.append(list(messages))
-        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=self.reply(messages)))])
+        return ChatResult(
+            generations=[ChatGeneration(message=AIMessage(content=self.reply(messages)))]
+        )
 
-    def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
-                run_manager: CallbackManagerForLLMRun | None = None,
-                **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
         self.calls.append(list(messages))
         for piece in re.findall(r"\S+\s*|\s+", self.reply(messages)):
             yield ChatGenerationChunk(message=AIMessageChunk(content=piece))

@@ -26,8 +26,12 @@ class _QuietServer(ThreadingHTTPServer):
 
 
 class OpenAIStub:
-    def __init__(self, models: tuple[str, ...] = ("stub-model",), delay: float = 0.0,
-                 api_key: str | None = None) -> None:
+    def __init__(
+        self,
+        models: tuple[str, ...] = ("stub-model",),
+        delay: float = 0.0,
+        api_key: str | None = None,
+    ) -> None:
         self.models = models
         self.delay = delay
         self.api_key = api_key
@@ -74,8 +78,13 @@ class OpenAIStub:
                 if not self._authorized():
                     return
                 if self.path.rstrip("/") == "/v1/models":
-                    self._json(200, {"object": "list",
-                                     "data": [{"id": m, "object": "model"} for m in stub.models]})
+                    self._json(
+                        200,
+                        {
+                            "object": "list",
+                            "data": [{"id": m, "object": "model"} for m in stub.models],
+                        },
+                    )
                 else:
                     self._json(404, {"error": {"message": "not found"}})
 
@@ -85,35 +94,69 @@ class OpenAIStub:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 stub.requests.append(body)
                 if body.get("model") not in stub.models:
-                    self._json(404, {"error": {"message": f"model {body.get('model')} not found",
-                                               "type": "invalid_request_error",
-                                               "code": "model_not_found"}})
+                    self._json(
+                        404,
+                        {
+                            "error": {
+                                "message": f"model {body.get('model')} not found",
+                                "type": "invalid_request_error",
+                                "code": "model_not_found",
+                            }
+                        },
+                    )
                     return
                 time.sleep(stub.delay)
-                msgs = [SystemMessage(content=m["content"]) if m["role"] == "system"
-                        else HumanMessage(content=m["content"]) for m in body["messages"]]
+                msgs = [
+                    SystemMessage(content=m["content"])
+                    if m["role"] == "system"
+                    else HumanMessage(content=m["content"])
+                    for m in body["messages"]
+                ]
                 text = ExtractiveChatModel().reply(msgs)
                 if not body.get("stream"):
-                    self._json(200, {
-                        "id": "stub", "object": "chat.completion", "created": 0,
-                        "model": body["model"],
-                        "choices": [{"index": 0, "finish_reason": "stop",
-                                     "message": {"role": "assistant", "content": text}}],
-                        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-                    })
+                    self._json(
+                        200,
+                        {
+                            "id": "stub",
+                            "object": "chat.completion",
+                            "created": 0,
+                            "model": body["model"],
+                            "choices": [
+                                {
+                                    "index": 0,
+                                    "finish_reason": "stop",
+                                    "message": {"role": "assistant", "content": text},
+                                }
+                            ],
+                            "usage": {
+                                "prompt_tokens": 1,
+                                "completion_tokens": 1,
+                                "total_tokens": 2,
+                            },
+                        },
+                    )
                     return
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.end_headers()
                 for word in text.split(" "):
-                    chunk = {"id": "stub", "object": "chat.completion.chunk", "created": 0,
-                             "model": body["model"],
-                             "choices": [{"index": 0, "delta": {"content": word + " "},
-                                          "finish_reason": None}]}
+                    chunk = {
+                        "id": "stub",
+                        "object": "chat.completion.chunk",
+                        "created": 0,
+                        "model": body["model"],
+                        "choices": [
+                            {"index": 0, "delta": {"content": word + " "}, "finish_reason": None}
+                        ],
+                    }
                     self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
-                end = {"id": "stub", "object": "chat.completion.chunk", "created": 0,
-                       "model": body["model"],
-                       "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+                end = {
+                    "id": "stub",
+                    "object": "chat.completion.chunk",
+                    "created": 0,
+                    "model": body["model"],
+                    "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+                }
                 self.wfile.write(f"data: {json.dumps(end)}\n\ndata: [DONE]\n\n".encode())
 
         return Handler

@@ -10,8 +10,15 @@ from ingest.pipeline import discover
 def test_reeignore_and_hidden_files_are_skipped(tmp_path: Path) -> None:
     (tmp_path / "notes").mkdir()
     (tmp_path / ".git").mkdir()
-    for rel in ("a.md", "SOURCES.md", "gen.py", "notes/b.txt", "notes/draft-old.txt",
-                ".hidden.md", ".git/config"):
+    for rel in (
+        "a.md",
+        "SOURCES.md",
+        "gen.py",
+        "notes/b.txt",
+        "notes/draft-old.txt",
+        ".hidden.md",
+        ".git/config",
+    ):
         (tmp_path / rel).write_text("x")
     (tmp_path / ".reeignore").write_text("# not documents\nSOURCES.md\n*.py\nnotes/draft-*\n")
     found = sorted(p.relative_to(tmp_path).as_posix() for p, _ in discover([tmp_path]))

@@ -87,8 +87,16 @@ def test_real_chroma_server_on_loopback_passes(ree_settings: Settings) -> None:
         pytest.skip("chroma CLI not installed")
     port = _closed_port()
     server = subprocess.Popen(
-        [str(chroma), "run", "--path", str(ree_settings.home / "server"),
-         "--host", "127.0.0.1", "--port", str(port)],
+        [
+            str(chroma),
+            "run",
+            "--path",
+            str(ree_settings.home / "server"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

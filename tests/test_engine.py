@@ -89,8 +89,9 @@ def test_invalid_marker_is_dropped(sample_index, embedder) -> None:
     ev = evidence_for(probe, PRICE_Q)
     n = passage_with(ev, "110")
     sentence = sentence_with(ev[n], "110")
-    engine = make_engine(sample_index, embedder,
-                         ScriptedChatModel(replies=[f"{sentence} [{n}][42]."]))
+    engine = make_engine(
+        sample_index, embedder, ScriptedChatModel(replies=[f"{sentence} [{n}][42]."])
+    )
     ans = engine.answer(PRICE_Q)
     assert "[42]" not in ans.text
     assert ans.invalid_markers == 1
@@ -103,8 +104,9 @@ def test_wrong_citation_is_repointed(sample_index, embedder) -> None:
     right = passage_with(ev, "110")
     wrong = next(n for n in ev if n != right and "110" not in ev[n])
     sentence = sentence_with(ev[right], "110")
-    engine = make_engine(sample_index, embedder,
-                         ScriptedChatModel(replies=[f"{sentence} [{wrong}]."]))
+    engine = make_engine(
+        sample_index, embedder, ScriptedChatModel(replies=[f"{sentence} [{wrong}]."])
+    )
     ans = engine.answer(PRICE_Q)
     assert ans.repaired == 1
     assert f"[{right}]" in ans.text and f"[{wrong}]" not in ans.text
@@ -118,8 +120,10 @@ def test_unsupported_and_wrong_number_sentences_are_removed(sample_index, embedd
     n = passage_with(ev, "110")
     sentence = sentence_with(ev[n], "110")
     invented = sentence.replace("110", "185")
-    reply = (f"{sentence} [{n}]. {invented} [{n}]. "
-             f"MP Materials also operates a refinery on the Moon [{n}].")
+    reply = (
+        f"{sentence} [{n}]. {invented} [{n}]. "
+        f"MP Materials also operates a refinery on the Moon [{n}]."
+    )
     engine = make_engine(sample_index, embedder, ScriptedChatModel(replies=[reply]))
     ans = engine.answer(PRICE_Q)
     assert "185" not in ans.text and "Moon" not in ans.text
@@ -135,8 +139,9 @@ def test_mark_policy_keeps_unsupported_sentences_visibly(sample_index, embedder)
     n = passage_with(ev, "110")
     sentence = sentence_with(ev[n], "110")
     reply = f"{sentence} [{n}]. MP Materials also operates a refinery on the Moon [{n}]."
-    engine = make_engine(sample_index, embedder, ScriptedChatModel(replies=[reply]),
-                         unsupported="mark")
+    engine = make_engine(
+        sample_index, embedder, ScriptedChatModel(replies=[reply]), unsupported="mark"
+    )
     ans = engine.answer(PRICE_Q)
     assert "Moon" in ans.text and "unverified" in ans.text
     assert any(c.status == "unsupported" for c in ans.claims)
@@ -161,8 +166,11 @@ def test_refusal_when_nothing_survives_verification(sample_index, embedder) -> N
 
 
 def test_model_refusal_is_reported_as_refusal(sample_index, embedder) -> None:
-    engine = make_engine(sample_index, embedder, ScriptedChatModel(
-        replies=["The indexed documents do not answer this question."]))
+    engine = make_engine(
+        sample_index,
+        embedder,
+        ScriptedChatModel(replies=["The indexed documents do not answer this question."]),
+    )
     ans = engine.answer(PRICE_Q)
     assert ans.refused and ans.text == engine.refusal
 
@@ -189,30 +197,39 @@ def test_insights_structure_survives_and_empty_sections_go(sample_index, embedde
 
 def test_follow_up_is_condensed_by_rules_for_retrieval(sample_index, embedder) -> None:
     engine = make_engine(sample_index, embedder, ExtractiveChatModel(), condense="rules")
-    history = [("user", "What did the United States and Australia agree on critical minerals?"),
-               ("assistant", "They signed a framework [1].")]
+    history = [
+        ("user", "What did the United States and Australia agree on critical minerals?"),
+        ("assistant", "They signed a framework [1]."),
+    ]
     ans = engine.answer("And Japan?", history=history)
     assert "Australia" in ans.standalone_question and "Japan" in ans.standalone_question
     # a self-contained follow-up is left alone
-    ans2 = engine.answer("What is the Section 301 tariff on Chinese permanent magnets?",
-                         history=history)
+    ans2 = engine.answer(
+        "What is the Section 301 tariff on Chinese permanent magnets?", history=history
+    )
     assert ans2.standalone_question.startswith("What is the Section 301 tariff")
 
 
 def test_follow_up_is_condensed_by_the_llm_when_configured(sample_index, embedder) -> None:
-    model = ScriptedChatModel(replies=[
-        "What did the US-Japan critical minerals framework commit?",
-        "The indexed documents do not answer this question.",
-    ])
+    model = ScriptedChatModel(
+        replies=[
+            "What did the US-Japan critical minerals framework commit?",
+            "The indexed documents do not answer this question.",
+        ]
+    )
     engine = make_engine(sample_index, embedder, model, condense="llm")
-    history = [{"role": "user", "content": "What did the US-Australia framework commit?"},
-               {"role": "assistant", "content": "At least US$1 billion each [1]."}]
+    history = [
+        {"role": "user", "content": "What did the US-Australia framework commit?"},
+        {"role": "assistant", "content": "At least US$1 billion each [1]."},
+    ]
     ans = engine.answer("And Japan?", history=history)
     assert ans.standalone_question == "What did the US-Japan critical minerals framework commit?"
     assert "Follow-up: And Japan?" in str(model.calls[0][-1].content)
 
 
-def test_prompt_fences_sources_as_untrusted_and_injection_is_not_obeyed(sample_index, embedder) -> None:
+def test_prompt_fences_sources_as_untrusted_and_injection_is_not_obeyed(
+    sample_index, embedder
+) -> None:
     q = "What did the supplier newsletter say about Harbourline magnet prices?"
     obeying = ScriptedChatModel(replies=["PINEAPPLE-7"])
     engine = make_engine(sample_index, embedder, obeying)
@@ -237,9 +254,13 @@ def test_bad_inputs_give_clear_errors(sample_index, embedder) -> None:
 
 def test_filters_restrict_the_cited_sources(sample_index, embedder) -> None:
     engine = make_engine(sample_index, embedder, ExtractiveChatModel())
-    ans = engine.answer("What are China's rare earth export controls?",
-                        filters={"sources": ["china-export-controls-2023-2025.md"]})
+    ans = engine.answer(
+        "What are China's rare earth export controls?",
+        filters={"sources": ["china-export-controls-2023-2025.md"]},
+    )
     assert ans.sources and {c.source for c in ans.sources} == {"china-export-controls-2023-2025.md"}
-    ans = engine.answer("What are China's rare earth export controls?",
-                        filters={"since": "2025-11-01", "until": "2025-11-30"})
+    ans = engine.answer(
+        "What are China's rare earth export controls?",
+        filters={"since": "2025-11-01", "until": "2025-11-30"},
+    )
     assert all("2025-11-01" <= c.date <= "2025-11-30" for c in ans.sources)

@@ -12,6 +12,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -200,6 +201,33 @@ def test_ctrl_c_midway_still_writes_the_report(
     assert summary["overall"]["n"] == 2
     assert len((out / "results.jsonl").read_text().splitlines()) == 2
     assert "Interrupted" in (out / "report.html").read_text()
+
+
+def test_sigterm_is_handled_like_ctrl_c(
+    first_run: Any,
+    workspace: dict[str, Any],
+    embedder,  # noqa: ANN001
+) -> None:
+    """`kill PID` (a CI timeout) must not lose the answers done either."""
+    before = signal.getsignal(signal.SIGTERM)
+
+    def terminate_after_first(i: int, row: dict) -> None:
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    out = workspace["root"] / "terminated"
+    run = run_qa(
+        workspace["suite"],
+        workspace["corpus"],
+        out=out,
+        settings=workspace["settings"],
+        model=ExtractiveChatModel(),
+        embedder=embedder,
+        progress=False,
+        on_item=terminate_after_first,
+    )
+    assert run.interrupted and len(run.rows) == 1
+    assert json.loads((out / "summary.json").read_text())["meta"]["completed"] == 1
+    assert signal.getsignal(signal.SIGTERM) is before  # handler restored
 
 
 class _InterruptedModel(ExtractiveChatModel):

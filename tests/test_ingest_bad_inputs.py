@@ -71,8 +71,10 @@ def test_bad_files_fail_with_reasons_and_the_run_goes_on(tmp_path: Path, ready: 
     good.write_bytes((SAMPLE / GOOD).read_bytes())
     # a PDF and a text file that are fine now and go bad later
     (docs / "forecast.pdf").write_bytes(pdf_bytes("Neodymium oxide forecast for 2026 is stable."))
-    (docs / "notes.txt").write_text("Desk notes\n\nMP Materials ships NdPr oxide from Mountain "
-                                    "Pass to its Fort Worth magnet plant.\n")
+    (docs / "notes.txt").write_text(
+        "Desk notes\n\nMP Materials ships NdPr oxide from Mountain "
+        "Pass to its Fort Worth magnet plant.\n"
+    )
     settings = make_settings(tmp_path / "home")
     first = ingest_paths([docs], settings=settings, progress=False)
     assert first.exit_code == 0
@@ -145,8 +147,9 @@ def test_text_over_the_size_limit_is_refused(tmp_path: Path, ready: None) -> Non
     (docs / GOOD).write_bytes((SAMPLE / GOOD).read_bytes())
     line = "Rare earth separation capacity outside China grew again this year.\n"
     (docs / "big-export.txt").write_text(line * (2 * 2**20 // len(line) + 1))  # ~2 MB
-    report = ingest_paths([docs], settings=make_settings(tmp_path / "home", max_text_mb=1),
-                          progress=False)
+    report = ingest_paths(
+        [docs], settings=make_settings(tmp_path / "home", max_text_mb=1), progress=False
+    )
     got = outcomes(report)
     assert got[GOOD][0] == "ingested"
     assert got["big-export.txt"] == ("failed", "file too large (2.0 MB > REE_MAX_TEXT_MB=1)")
@@ -163,7 +166,10 @@ def test_a_50_mb_text_file_is_refused_by_size_before_reading(tmp_path: Path, rea
     start = time.perf_counter()
     report = ingest_paths([docs], settings=settings, progress=False)
     elapsed = time.perf_counter() - start
-    assert outcomes(report)["dump.csv"] == ("failed", "file too large (50.0 MB > REE_MAX_TEXT_MB=20)")
+    assert outcomes(report)["dump.csv"] == (
+        "failed",
+        "file too large (50.0 MB > REE_MAX_TEXT_MB=20)",
+    )
     assert elapsed < 5, f"refusing by size took {elapsed:.1f} s"
     assert report.exit_code == 1
 

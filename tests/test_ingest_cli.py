@@ -16,13 +16,33 @@ from pathlib import Path
 import pytest
 from test_ingest_support import REE_BIN, REPO, SAMPLE, link_models, subprocess_env
 
-KEYS = {"files_seen", "ingested", "unchanged", "failed", "chunks_added", "chunks_removed",
-        "seconds", "skipped", "removed", "dry_run", "tokens", "files", "collection", "repaired"}
+KEYS = {
+    "files_seen",
+    "ingested",
+    "unchanged",
+    "failed",
+    "chunks_added",
+    "chunks_removed",
+    "seconds",
+    "skipped",
+    "removed",
+    "dry_run",
+    "tokens",
+    "files",
+    "collection",
+    "repaired",
+}
 
 
 def ree(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([REE_BIN, *args], cwd=REPO, env=subprocess_env(home, **env),
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [REE_BIN, *args],
+        cwd=REPO,
+        env=subprocess_env(home, **env),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 @pytest.fixture
@@ -62,8 +82,10 @@ def test_json_summary_and_exit_codes(tmp_path: Path, home: Path) -> None:
     third = ree(home, "ingest", str(docs))
     assert third.returncode == 1
     assert "0 ingested, 2 unchanged" in third.stdout
-    assert any(line.strip().startswith("failed  broken.pdf: corrupt or unreadable PDF")
-               for line in third.stdout.splitlines())
+    assert any(
+        line.strip().startswith("failed  broken.pdf: corrupt or unreadable PDF")
+        for line in third.stdout.splitlines()
+    )
 
 
 def test_exit_code_2_when_nothing_can_run(tmp_path: Path, home: Path) -> None:

@@ -83,8 +83,12 @@ def committed_documents(home: Path) -> int:
 
 def run_ingest(docs: Path, home: Path) -> dict:
     proc = subprocess.run(
-        [PYTHON, "-m", "ingest", str(docs), "--json"], cwd=REPO, env=subprocess_env(home),
-        capture_output=True, text=True, timeout=300,
+        [PYTHON, "-m", "ingest", str(docs), "--json"],
+        cwd=REPO,
+        env=subprocess_env(home),
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     return json.loads(proc.stdout)
@@ -99,8 +103,12 @@ def test_sigkill_mid_ingest_then_resume_equals_an_uninterrupted_run(
     link_models(embedder_home, killed)
 
     proc = subprocess.Popen(
-        [PYTHON, "-m", "ingest", str(docs), "--json"], cwd=REPO, env=subprocess_env(killed),
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        [PYTHON, "-m", "ingest", str(docs), "--json"],
+        cwd=REPO,
+        env=subprocess_env(killed),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     at_kill = 0
     try:
@@ -146,14 +154,22 @@ DOC = "lynas-rare-earths-company-profile.md"
 def _edited_chunks(path: Path, settings, index):  # noqa: ANN001, ANN202
     """Chunks of the file's current content, as the pipeline would build them."""
     doc_id = next(d.doc_id for d in index.documents() if d.source == path.name)
-    return build_chunks(load_document(path), doc_id=doc_id, source=path.name, settings=settings,
-                        ingested_at=int(time.time()))
+    return build_chunks(
+        load_document(path),
+        doc_id=doc_id,
+        source=path.name,
+        settings=settings,
+        ingested_at=int(time.time()),
+    )
 
 
 def _edit(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
-    path.write_text(text + "\n\nUpdate: the Zanthorite pilot line reached a nameplate "
-                    "capacity of 12,000 tonnes.\n", encoding="utf-8")
+    path.write_text(
+        text + "\n\nUpdate: the Zanthorite pilot line reached a nameplate "
+        "capacity of 12,000 tonnes.\n",
+        encoding="utf-8",
+    )
 
 
 def test_crash_after_vectors_before_commit(tmp_path: Path, ready: None) -> None:
@@ -179,8 +195,12 @@ def test_crash_after_vectors_before_commit(tmp_path: Path, ready: None) -> None:
     assert set(index.keyword.ids) == old["bm25"]
     assert index.keyword.search("Zanthorite", 5) == []
     # a dense hit on an orphan is dropped by the docstore lookup every reader does
-    hit_ids = [cid for cid, _ in index.vectors.query(
-        get_embedder("onnx-int8").embed([fresh[-1].embed_text])[0], 3)]
+    hit_ids = [
+        cid
+        for cid, _ in index.vectors.query(
+            get_embedder("onnx-int8").embed([fresh[-1].embed_text])[0], 3
+        )
+    ]
     assert hit_ids[0] in orphans
     assert hit_ids[0] not in index.docstore.get_chunks(hit_ids)
 
@@ -241,15 +261,23 @@ def test_one_writer_at_a_time(tmp_path: Path, ready: None) -> None:
     done: list[object] = []
     with index.writing():
         worker = threading.Thread(
-            target=lambda: done.append(ingest_paths([docs], settings=settings, progress=False)))
+            target=lambda: done.append(ingest_paths([docs], settings=settings, progress=False))
+        )
         worker.start()
         worker.join(1.5)
         assert worker.is_alive() and not done, "a second writer did not wait for the first"
         # another process sees the lock too (flock on the lock file beside the index)
         probe = subprocess.run(
-            [PYTHON, "-c", "import fcntl,sys; f=open(sys.argv[1]); "
-             "fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)", str(index._lock_path)],
-            capture_output=True, text=True, timeout=30,
+            [
+                PYTHON,
+                "-c",
+                "import fcntl,sys; f=open(sys.argv[1]); "
+                "fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)",
+                str(index._lock_path),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=30,
         )
         assert probe.returncode != 0 and "BlockingIOError" in probe.stderr
     worker.join(60)

@@ -30,9 +30,13 @@ from ingest import ingest_paths
 from ree.index import open_index
 
 CHROMA = str(Path(PYTHON).with_name("chroma"))
-FILES = ["bayan-obo-deposit-profile.md", "global-rare-earth-mine-production-reserves-2024.pdf",
-         "rare-earth-mine-production-by-country-2023-2024.csv",
-         "environmental-costs-of-rare-earth-processing.docx", "magnet-recycling-landscape.html"]
+FILES = [
+    "bayan-obo-deposit-profile.md",
+    "global-rare-earth-mine-production-reserves-2024.pdf",
+    "rare-earth-mine-production-by-country-2023-2024.csv",
+    "environmental-costs-of-rare-earth-processing.docx",
+    "magnet-recycling-landscape.html",
+]
 
 
 def free_port() -> int:
@@ -50,7 +54,9 @@ def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     log = (data / "server.log").open("wb")
     proc = subprocess.Popen(
         [CHROMA, "run", "--path", str(data / "db"), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -78,7 +84,10 @@ def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def test_server_receives_the_same_chunks_as_embedded(
-    tmp_path: Path, chroma_url: str, embedder_home: Path, embedder  # noqa: ANN001
+    tmp_path: Path,
+    chroma_url: str,
+    embedder_home: Path,
+    embedder,  # noqa: ANN001
 ) -> None:
     pipeline_embedder(embedder_home)
     docs = tmp_path / "docs"
@@ -92,7 +101,9 @@ def test_server_receives_the_same_chunks_as_embedded(
     report = ingest_paths([docs], settings=remote, progress=False)
     assert report.exit_code == 0 and report.to_dict()["ingested"] == len(FILES)
     remote_index = open_index(settings=remote)
-    assert (tmp_path / "served" / "index" / "chroma").exists() is False  # vectors went to the server
+    assert (
+        tmp_path / "served" / "index" / "chroma"
+    ).exists() is False  # vectors went to the server
 
     got = assert_consistent(remote_index)
     assert got == assert_consistent(local_index)
@@ -104,14 +115,18 @@ def test_server_receives_the_same_chunks_as_embedded(
     served = client.get_collection("ree").get(include=["metadatas", "documents", "embeddings"])
     mine = local_index.vectors.collection.get(include=["metadatas", "documents", "embeddings"])
     assert set(served["ids"]) == set(mine["ids"]) == got["sqlite"]
-    by_id = {cid: (m, d) for cid, m, d in zip(mine["ids"], mine["metadatas"], mine["documents"],
-                                               strict=True)}
-    for cid, meta, text in zip(served["ids"], served["metadatas"], served["documents"],
-                               strict=True):
+    by_id = {
+        cid: (m, d)
+        for cid, m, d in zip(mine["ids"], mine["metadatas"], mine["documents"], strict=True)
+    }
+    for cid, meta, text in zip(
+        served["ids"], served["metadatas"], served["documents"], strict=True
+    ):
         want_meta, want_text = by_id[cid]
         assert text == want_text
         assert {k: v for k, v in meta.items() if k != "ingested_at"} == {
-            k: v for k, v in want_meta.items() if k != "ingested_at"}
+            k: v for k, v in want_meta.items() if k != "ingested_at"
+        }
     assert len(served["embeddings"][0]) == 384
 
     # dense search through the server works and returns live chunks

@@ -54,12 +54,25 @@ def test_stream_yields_several_chunks(chat: LocalChatModel) -> None:
     text = "".join(chunks)
     assert len(chunks) >= 3, chunks
     assert all(isinstance(c, str) for c in chunks)
-    known = ("neodymium", "cerium", "lanthanum", "yttrium", "dysprosium", "praseodymium",
-             "terbium", "europium", "samarium", "gadolinium", "scandium")
+    known = (
+        "neodymium",
+        "cerium",
+        "lanthanum",
+        "yttrium",
+        "dysprosium",
+        "praseodymium",
+        "terbium",
+        "europium",
+        "samarium",
+        "gadolinium",
+        "scandium",
+    )
     assert sum(name in text.lower() for name in known) >= 2, text
     rate = (len(chunks) - 1) / max(took - first, 1e-9)
-    print(f"\nstreamed {len(chunks)} chunks in {took:.2f} s: first after {first:.2f} s, "
-          f"then {rate:.1f} tokens/s")
+    print(
+        f"\nstreamed {len(chunks)} chunks in {took:.2f} s: first after {first:.2f} s, "
+        f"then {rate:.1f} tokens/s"
+    )
 
 
 @pytest.mark.slow

@@ -178,8 +178,9 @@ def test_not_enough_disk_space_is_reported_before_copying(fake) -> None:
 def test_stale_partial_files_of_dead_processes_are_removed(fake) -> None:
     model, _, folder = fake
     folder.mkdir(parents=True)
-    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
     dead_pid = int(done.stdout)
     dead = folder / f".{model.filename}.{dead_pid}.partial"
     live = folder / f".{model.filename}.{os.getppid()}.partial"  # another run in progress

@@ -43,16 +43,19 @@ def small_index(tmp_path_factory: pytest.TempPathFactory, embedder) -> tuple[Set
     home = tmp_path_factory.mktemp("providers-home")
     settings = Settings(home=home)
     index = Index(settings, "providers")
-    files = [REPO / "data/sample/mp-materials-dod-partnership-2025.md",
-             REPO / "data/sample/lynas-rare-earths-company-profile.md"]
+    files = [
+        REPO / "data/sample/mp-materials-dod-partnership-2025.md",
+        REPO / "data/sample/lynas-rare-earths-company-profile.md",
+    ]
     assert not ingest_paths(files, settings=settings, index=index, progress=False).failed
     return settings, index
 
 
 def openai_engine(small_index, embedder, base_url: str, **kw) -> Engine:
     settings, index = small_index
-    settings = settings.model_copy(update={"llm": "openai", "llm_base_url": base_url,
-                                           "llm_model": "stub-model", **kw})
+    settings = settings.model_copy(
+        update={"llm": "openai", "llm_base_url": base_url, "llm_model": "stub-model", **kw}
+    )
     return Engine(settings, index=index, embedder=embedder, model=get_chat_model(settings))
 
 
@@ -94,20 +97,40 @@ def test_timeout_names_the_timeout_setting(small_index, embedder) -> None:
 
 def test_bad_api_key_names_the_key_setting(small_index, embedder) -> None:
     with OpenAIStub(api_key="right-key") as stub:
-        engine = openai_engine(small_index, embedder, stub.base_url,
-                               llm_api_key=SecretStr("wrong-key"))
+        engine = openai_engine(
+            small_index, embedder, stub.base_url, llm_api_key=SecretStr("wrong-key")
+        )
         with pytest.raises(LLMUnavailable, match="REE_LLM_API_KEY"):
             engine.answer(QUESTION)
 
 
 def test_cli_ask_prints_one_line_when_the_server_is_down(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("REE_")}
-    env.update(REE_HOME=str(tmp_path), REE_LLM="openai",
-               REE_LLM_BASE_URL=f"http://127.0.0.1:{free_port()}/v1", REE_MIN_RELEVANCE="0")
-    subprocess.run([sys.executable, "-m", "ingest", str(REPO / "data/sample/mp-materials-dod-partnership-2025.md")],
-                   env=env, cwd=tmp_path, check=True, capture_output=True)
-    out = subprocess.run([sys.executable, "-m", "ree", "ask", QUESTION], env=env, cwd=tmp_path,
-                         capture_output=True, text=True)
+    env.update(
+        REE_HOME=str(tmp_path),
+        REE_LLM="openai",
+        REE_LLM_BASE_URL=f"http://127.0.0.1:{free_port()}/v1",
+        REE_MIN_RELEVANCE="0",
+    )
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ingest",
+            str(REPO / "data/sample/mp-materials-dod-partnership-2025.md"),
+        ],
+        env=env,
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+    )
+    out = subprocess.run(
+        [sys.executable, "-m", "ree", "ask", QUESTION],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 2
     assert "Traceback" not in out.stderr
     assert out.stderr.strip().startswith("error: the LLM server at")
@@ -122,19 +145,34 @@ def test_llama_cpp_server_with_the_packaged_model(small_index, embedder, llm_hom
     model_path = resolve_model_path(Settings(home=llm_home))
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(model_path), "--host",
-         "127.0.0.1", "--port", str(port), "--n_ctx", "4096", "--model_alias", "stub-model"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(model_path),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--n_ctx",
+            "4096",
+            "--model_alias",
+            "stub-model",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     try:
-        deadline = time.time() + 120
+        deadline = time.time() + 240
         while True:
             try:
                 urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models", timeout=2)
                 break
             except OSError:
                 if time.time() > deadline or proc.poll() is not None:
-                    pytest.fail("llama_cpp.server did not start")
+                    pytest.fail(f"llama_cpp.server did not start (exit code {proc.poll()})")
                 time.sleep(0.5)
         engine = openai_engine(small_index, embedder, f"http://127.0.0.1:{port}/v1")
         ans = engine.answer(QUESTION)
@@ -142,5 +180,6 @@ def test_llama_cpp_server_with_the_packaged_model(small_index, embedder, llm_hom
         assert "110" in ans.text and ans.citations
         assert all(c.source == "mp-materials-dod-partnership-2025.md" for c in ans.citations)
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)

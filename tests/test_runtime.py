@@ -223,7 +223,11 @@ def test_export_is_quiet_and_repairs_a_broken_cache(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("REE_")}
     env["REE_HOME"] = str(tmp_path)
     run = subprocess.run(
-        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
         timeout=600,
     )
     assert run.returncode == 0, run.stderr

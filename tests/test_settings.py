@@ -145,7 +145,9 @@ def _ree(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[
 
 
 def test_ree_config_never_prints_the_key(ree_settings: Settings) -> None:
-    run = _ree(["config"], ree_settings.home, REE_HOME=str(ree_settings.home), REE_LLM_API_KEY=SECRET)
+    run = _ree(
+        ["config"], ree_settings.home, REE_HOME=str(ree_settings.home), REE_LLM_API_KEY=SECRET
+    )
     assert run.returncode == 0, run.stderr
     assert SECRET not in run.stdout + run.stderr
     line = next(x for x in run.stdout.splitlines() if x.startswith("REE_LLM_API_KEY"))

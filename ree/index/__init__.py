@@ -86,7 +86,9 @@ class Index:
                     fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
     # --- writes ----------------------------------------------------------------------------
-    def replace_document(self, doc: DocumentRecord, chunks: list[Chunk], vectors) -> tuple[int, int]:
+    def replace_document(
+        self, doc: DocumentRecord, chunks: list[Chunk], vectors
+    ) -> tuple[int, int]:
         """Make `chunks` the document's content. Returns (chunks added, chunks removed)."""
         before = {c for c in self.docstore.chunk_ids_of(doc.doc_id)}
         fresh = [i for i, c in enumerate(chunks) if c.id not in before]

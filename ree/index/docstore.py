@@ -129,7 +129,9 @@ class DocStore:
         same chunk): its `ingested_at` then still matches the copy Chroma holds.
         """
         with self._tx() as conn:
-            old = {r[0] for r in conn.execute("SELECT id FROM chunks WHERE doc_id=?", (doc.doc_id,))}
+            old = {
+                r[0] for r in conn.execute("SELECT id FROM chunks WHERE doc_id=?", (doc.doc_id,))
+            }
             new = {c.id for c in chunks}
             stale = sorted(old - new)
             conn.executemany("DELETE FROM chunks WHERE id=?", [(i,) for i in stale])
@@ -137,17 +139,37 @@ class DocStore:
                 "INSERT OR IGNORE INTO chunks(id, doc_id, chunk_index, text, embed_text, metadata)"
                 " VALUES (?,?,?,?,?,?)",
                 [
-                    (c.id, c.doc_id, int(c.metadata.get("chunk_index", 0)), c.text, c.embed_text,
-                     json.dumps(c.metadata, ensure_ascii=False))
+                    (
+                        c.id,
+                        c.doc_id,
+                        int(c.metadata.get("chunk_index", 0)),
+                        c.text,
+                        c.embed_text,
+                        json.dumps(c.metadata, ensure_ascii=False),
+                    )
                     for c in chunks
                 ],
             )
             conn.execute(
                 f"INSERT OR REPLACE INTO documents({_DOC_COLUMNS}) VALUES "
                 "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (doc.doc_id, doc.path, doc.source, doc.file_hash, doc.size, doc.mtime, doc.title,
-                 doc.doc_type, doc.published, doc.published_int, doc.url, doc.n_chunks, doc.tokens,
-                 doc.ingested_at, doc.chunking),
+                (
+                    doc.doc_id,
+                    doc.path,
+                    doc.source,
+                    doc.file_hash,
+                    doc.size,
+                    doc.mtime,
+                    doc.title,
+                    doc.doc_type,
+                    doc.published,
+                    doc.published_int,
+                    doc.url,
+                    doc.n_chunks,
+                    doc.tokens,
+                    doc.ingested_at,
+                    doc.chunking,
+                ),
             )
         return stale
 
@@ -167,7 +189,9 @@ class DocStore:
         with self._tx() as conn:
             removed: list[str] = []
             for doc_id in ids:
-                removed += [r[0] for r in conn.execute("SELECT id FROM chunks WHERE doc_id=?", (doc_id,))]
+                removed += [
+                    r[0] for r in conn.execute("SELECT id FROM chunks WHERE doc_id=?", (doc_id,))
+                ]
                 conn.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
                 conn.execute("DELETE FROM documents WHERE doc_id=?", (doc_id,))
         return removed
@@ -206,7 +230,9 @@ class DocStore:
 
     def chunk_ids_of(self, doc_id: str) -> list[str]:
         with self._lock:
-            return [r[0] for r in self._conn.execute("SELECT id FROM chunks WHERE doc_id=?", (doc_id,))]
+            return [
+                r[0] for r in self._conn.execute("SELECT id FROM chunks WHERE doc_id=?", (doc_id,))
+            ]
 
     def count_chunks(self) -> int:
         with self._lock:

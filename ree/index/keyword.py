@@ -79,7 +79,9 @@ class KeywordIndex:
         ]
         if chunks:
             index = bm25s.BM25()
-            index.index([tokenize(c.embed_text) or ["__empty__"] for c in chunks], show_progress=False)
+            index.index(
+                [tokenize(c.embed_text) or ["__empty__"] for c in chunks], show_progress=False
+            )
             self._index = index
         else:
             self._index = None
@@ -118,8 +120,11 @@ class KeywordIndex:
         if not info.exists():
             return False
         data = json.loads(info.read_text())
-        index = bm25s.BM25.load(str(self.folder), mmap=False, show_progress=False) \
-            if data["ids"] else None
+        index = (
+            bm25s.BM25.load(str(self.folder), mmap=False, show_progress=False)
+            if data["ids"]
+            else None
+        )
         # The folder can be swapped by another process between the two reads above: a BM25 matrix
         # whose size differs from the id list would map scores to the wrong chunks.
         if index is not None and int(index.scores["num_docs"]) != len(data["ids"]):
@@ -150,8 +155,9 @@ class KeywordIndex:
         """Per-chunk document codes and dates as arrays, so filters cost microseconds per chunk."""
         if getattr(self, "_arrays_for", None) != self._generation:
             codes: dict[str, int] = {}
-            doc = np.array([codes.setdefault(m["doc_id"], len(codes)) for m in self._meta],
-                           dtype=np.int32)
+            doc = np.array(
+                [codes.setdefault(m["doc_id"], len(codes)) for m in self._meta], dtype=np.int32
+            )
             pub = np.array([m["published_int"] for m in self._meta], dtype=np.int64)
             self._cached_arrays = (codes, doc, pub)
             self._arrays_for = self._generation
@@ -191,7 +197,9 @@ class KeywordIndex:
         if mask is not None and len(mask) == len(scores):
             scores = scores * mask
         elif mask is not None:
-            log.debug("BM25 filter mask is stale (%d vs %d chunks); ignored", len(mask), len(scores))
+            log.debug(
+                "BM25 filter mask is stale (%d vs %d chunks); ignored", len(mask), len(scores)
+            )
         k = min(k, len(scores))
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]

