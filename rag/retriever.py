@@ -56,6 +56,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
 
+from ingest.loaders.dates import MONTH_NAMES
 from rag.filters import Filters, ResolvedFilter, resolve
 from rag.fusion import DEDUP_THRESHOLD, EXACT_BOOST, RRF_K, diversify, exact_terms, exactness, rrf
 from ree.index import Chunk, Index, tokenize
@@ -74,20 +75,6 @@ OVERFETCH_MARGIN = 1.5
 COVERAGE_FLOOR = 0.25
 #: Filtered vector subsets kept in memory (a user usually asks several questions per filter).
 _SUBSET_CACHE = 4
-_MONTHS = [
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-]
 
 
 @dataclass
@@ -144,7 +131,7 @@ def coverage_of(query: str, chunks: list[Chunk]) -> float:
         published = str(meta.get("published") or "")
         date_words = ""
         if len(published) >= 7 and published[5:7].isdigit() and 1 <= int(published[5:7]) <= 12:
-            date_words = f"{published[:4]} {_MONTHS[int(published[5:7]) - 1]}"
+            date_words = f"{published[:4]} {MONTH_NAMES[int(published[5:7]) - 1]}"
         source = str(meta.get("source", "")).replace("_", " ").replace("-", " ").replace("/", " ")
         seen.update(
             tokenize(f"{c.embed_text}\n{c.text}\n{meta.get('title', '')}\n{source}\n{date_words}")

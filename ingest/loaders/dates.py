@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
-_MONTH_NAMES = [
+MONTH_NAMES = [
     "january",
     "february",
     "march",
@@ -25,7 +25,7 @@ _MONTH_NAMES = [
     "december",
 ]
 MONTHS: dict[str, int] = {}
-for _number, _name in enumerate(_MONTH_NAMES, start=1):
+for _number, _name in enumerate(MONTH_NAMES, start=1):
     MONTHS[_name] = _number
     MONTHS[_name[:3]] = _number
 MONTHS["sept"] = 9
