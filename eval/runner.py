@@ -544,6 +544,7 @@ def run_qa(
     out = Path(out) if out else default_out(settings, suite, mode)
 
     started = time.perf_counter()
+    commit = _git_commit()  # the code that answers, not whatever is checked out when it ends
     index, ingest = prepare_index(corpus, settings, progress=progress)
     embedder = embedder or get_embedder(settings.embed_backend)
     engine = _recording_engine(settings, index, embedder, model)
@@ -588,7 +589,7 @@ def run_qa(
             "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
             "seconds": round(time.perf_counter() - started, 1),
             "model_load_seconds": round(load_seconds, 1),
-            "git_commit": _git_commit(),
+            "git_commit": commit,
             "settings": settings.masked(),
             "ingest": {key: value for key, value in ingest.to_dict().items() if key != "files"},
         }
