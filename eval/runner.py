@@ -9,8 +9,8 @@ This runner makes that shift measurable and reproducible:
   user's index is never touched, and a second run over the same files reuses the index (ingest is
   incremental: nothing is re-embedded).
 * Every question goes through `Engine.answer` exactly as `ree ask` would run it; the retrieval the
-  engine did is recorded (not repeated) so retrieval metrics and the evidence passages match what
-  the model actually saw.
+  engine did is recorded (not repeated) for the retrieval metrics, and citations are judged
+  against `Answer.evidence`, the passages exactly as the model saw them.
 * Judgments that need a model (does a passage support a statement?) are made here with the
   project's own support scorer (`rag.support`, the same one verification uses); the metrics
   themselves are the pure functions of `eval.metrics`.
@@ -398,18 +398,18 @@ class MemoEmbed:
 def answer_item(
     engine: Any, item: QAItem, *, mode: str, k: int, embed: MemoEmbed | None = None
 ) -> dict[str, Any]:
-    """Run one question through the engine and build its results row (scored)."""
-    from rag.evidence import build_evidence
+    """Run one question through the engine and build its results row (scored).
+
+    The ALCE judgments use `Answer.evidence`, the numbered passages exactly as the model saw them
+    (empty when the engine refused before calling the model).
+    """
     from rag.support import SupportScorer
 
     engine.last_retrieval = None
     answer = engine.answer(item.question, mode=mode)
     retrieval = engine.last_retrieval
     hits = retrieval.hits if retrieval is not None else []
-    passages = build_evidence(
-        hits, answer.standalone_question or item.question, engine.settings.evidence_tokens
-    )
-    texts = {p.n: p.text for p in passages}
+    texts = dict(answer.evidence)
     scorer = SupportScorer(embed or MemoEmbed(engine.embedder))
     judge = functools.partial(
         judge_statements, passages=texts, scorer=scorer, refusal=engine.refusal
@@ -425,7 +425,7 @@ def answer_item(
         k=k,
         draft=draft,
         final=final,
-        n_passages=len(passages),
+        n_passages=len(texts),
     )
     return {
         "id": item.id,
