@@ -428,11 +428,7 @@ def answer_item(
         n_passages=len(texts),
     )
     return {
-        "id": item.id,
-        "type": item.type,
-        "answerable": item.answerable,
-        "question": item.question,
-        "gold": {"answer": item.answer, "must_include": item.must_include, "sources": item.sources},
+        **_item_fields(item),
         "answer": answer.text,
         "refused": answer.refused,
         "refusal_reason": answer.refusal_reason,
@@ -452,13 +448,20 @@ def answer_item(
     }
 
 
-def _error_row(item: QAItem, exc: Exception) -> dict[str, Any]:
+def _item_fields(item: QAItem) -> dict[str, Any]:
+    """The suite's own fields, the same at the head of every results row."""
     return {
         "id": item.id,
         "type": item.type,
         "answerable": item.answerable,
         "question": item.question,
         "gold": {"answer": item.answer, "must_include": item.must_include, "sources": item.sources},
+    }
+
+
+def _error_row(item: QAItem, exc: Exception) -> dict[str, Any]:
+    return {
+        **_item_fields(item),
         "answer": "",
         "refused": False,
         "refusal_reason": "",
