@@ -27,7 +27,7 @@ sys.path.insert(0, str(REPO))
 from eval.metrics import percentile  # noqa: E402
 from ingest import ingest_paths  # noqa: E402
 from rag.engine import Engine  # noqa: E402
-from rag.evidence import build_evidence, render_sources  # noqa: E402
+from rag.evidence import render_sources  # noqa: E402
 from rag.prompting import answer_prompt  # noqa: E402
 from ree.index import Index  # noqa: E402
 from ree.settings import Settings  # noqa: E402
@@ -78,7 +78,7 @@ def time_engine(engine: Engine, q: str, mode: str) -> dict:
 def time_direct(engine: Engine, q: str, mode: str) -> dict:
     """The same prompt straight into llama.cpp: no retrieval, no verification."""
     hits = engine.retrieve(q).hits
-    passages = build_evidence(hits, q, engine.settings.evidence_tokens)
+    passages = engine.evidence(q, hits)
     messages = answer_prompt(engine.settings.prompts_path, mode).format_messages(
         sources=render_sources(passages), question=q
     )

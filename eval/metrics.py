@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import re
 import string
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -199,9 +200,23 @@ def source_mrr(
 # --------------------------------------------------------------------------------------------
 
 
+_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+_WORD_HYPHEN = re.compile(r"(?<=[^\W\d_])[-\u2010\u2011](?=[^\W\d_])")
+
+
+def fold_spelling(text: str) -> str:
+    """Casefold and spell letters the ASCII way: "Bastnäsite" -> "bastnaesite", "rare-earth" ->
+    "rare earth", "Lynas’" -> "lynas'". Gold phrases are typed in ASCII, documents are not."""
+    text = text.casefold().translate(_UMLAUTS)
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = text.replace("\u2019", "'").replace("\u2018", "'")
+    return _WORD_HYPHEN.sub(" ", text)
+
+
 def _normalize_for_match(text: str) -> str:
-    """Casefold, rewrite numbers to a canonical form and collapse whitespace."""
-    return " ".join(normalize_numbers(text.casefold()).split())
+    """Fold spelling, rewrite numbers to a canonical form and collapse whitespace."""
+    return " ".join(normalize_numbers(fold_spelling(text)).split())
 
 
 def _phrase_pattern(phrase: str) -> re.Pattern[str]:
@@ -227,8 +242,9 @@ def _phrase_pattern(phrase: str) -> re.Pattern[str]:
 def must_include_hits(answer: str, must_include: Sequence[str]) -> list[bool]:
     """For each required phrase, whether the answer contains it (case- and number-normalized).
 
-    Both sides go through ``rag.numbers.normalize_numbers`` after casefolding, so
-    "25,300" matches "25300", "44 million" matches "44,000,000" and "87%" matches "87 percent".
+    Both sides go through ``rag.numbers.normalize_numbers`` after ``fold_spelling``, so
+    "25,300" matches "25300", "44 million" matches "44,000,000", "87%" matches "87 percent" and
+    "Bastnaesite" matches "bastnäsite".
     A phrase must match whole words: "25300" does not hit "125300".
 
     Example: ``must_include_hits("Output was 25300 t, 87 percent", ["25,300", "87%", "Lynas"])``

@@ -57,7 +57,8 @@ _END_RE = re.compile(r"[.!?…]+$")
 
 # Words after which a period does not end a sentence (compared lowercased, without the period).
 _ABBREVIATION_TEXT = """u.s u.k u.n e.u e.g i.e a.k.a etc vs v dr mr mrs ms prof st inc ltd co corp
-plc dept est approx fig figs no nos vol jan feb mar apr jun jul aug sep sept oct nov dec al p.a"""
+plc dept est approx fig figs no nos vol jan feb mar apr jun jul aug sep sept oct nov dec al p.a
+sec secs pub"""  # legal citations: "Sec. 232", "Pub. L. 117-58"
 _ABBREVIATIONS = frozenset(_ABBREVIATION_TEXT.split())
 _BOUNDARY_RE = re.compile(
     r"[.!?…]+[\"'”’)\]]*"  # final punctuation and closing quotes/brackets

@@ -28,7 +28,7 @@ from rag.condense import condense
 from rag.evidence import Passage, build_evidence, render_sources
 from rag.filters import Filters
 from rag.prompting import MODES, answer_prompt, refusal_text
-from rag.retriever import HybridRetriever, RetrievalResult
+from rag.retriever import Hit, HybridRetriever, RetrievalResult
 from rag.verify import Verification, verify_answer
 from ree.index import Index, open_index
 from ree.runtime import count_tokens, get_embedder
@@ -110,10 +110,18 @@ class Engine:
     def retrieve(self, question: str, filters: Filters | dict | None = None) -> RetrievalResult:
         return self.retriever.search(question, filters=filters)
 
+    def evidence(
+        self, question: str, hits: list[Hit], embed: _CachedEmbed | None = None
+    ) -> list[Passage]:
+        """The numbered passages the model is shown for `question` (benchmarks and tests use
+        this to build exactly the engine's prompt)."""
+        embed = embed or _CachedEmbed(self.embedder)
+        return build_evidence(hits, question, self.settings.evidence_tokens, embed=embed)
+
     def _verify(self, text: str, passages: list[Passage], embed: _CachedEmbed) -> Verification:
         return verify_answer(
             text,
-            {p.n: p.text for p in passages},
+            {p.n: p.as_seen for p in passages},
             embed=embed,
             policy=self.settings.unsupported,
         )
@@ -173,10 +181,10 @@ class Engine:
             yield self._refuse(ans, why, retrieved, t0, timings)
             return
 
-        passages = build_evidence(retrieved.hits, standalone, self.settings.evidence_tokens)
+        embed = _CachedEmbed(self.embedder)
+        passages = self.evidence(standalone, retrieved.hits, embed)
         sources = render_sources(passages)
         inputs = {"sources": sources, "question": standalone}
-        embed = _CachedEmbed(self.embedder)
         draft = ""
         shown = ""
         t_gen = time.perf_counter()
@@ -205,7 +213,7 @@ class Engine:
             yield final[len(shown) :]
 
         ans.draft = draft
-        ans.evidence = {p.n: p.text for p in passages}
+        ans.evidence = {p.n: p.as_seen for p in passages}
         ans.model = _model_name(self.model)
         ans.tokens = {
             "prompt": count_tokens(sources) + count_tokens(standalone),

@@ -1,17 +1,25 @@
 """Evidence: the few sentences from the retrieved passages that the small model actually reads.
 
-A 1.5B model on two CPU cores reads about 90 prompt tokens a second, so six full 300-token
-passages would cost 20 s before the first word. We keep, per passage, the sentences that share the
-most content words (and numbers) with the question, in their original order, within a token
-budget split by rank (better passages get more room). Each passage is numbered [n] and labelled
-with its title, date and page so the model can cite it, and the block is fenced as untrusted data.
+A 1.5B model on two CPU cores reads about 100 prompt tokens a second, and that reading is almost
+all of the time to first token, so the sources block is the one thing per request worth
+budgeting. All sentences of all retrieved passages compete for one token budget that includes
+each passage's label: a sentence scores by the rarest question terms it shares (IDF over the
+candidate sentences; figures favoured for how-much questions), discounted by its passage's rank.
+The best sentences are taken greedily; a passage's label is paid for by its first sentence, so a
+passage with nothing useful is dropped instead of costing a header. Kept sentences stay in their
+original order, gaps shown as "...". Passages are numbered [n] in rank order and labelled with
+title, date and page so the model can cite them; the block is fenced as untrusted data by the
+prompt.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+
+import numpy as np
 
 from ingest.chunker import split_sentences
 from rag.retriever import Hit
@@ -21,6 +29,13 @@ from ree.runtime import count_tokens
 _NUMERIC_Q = re.compile(
     r"\b(how (much|many)|what (share|percent|percentage|price)|when|which year)\b", re.I
 )
+Embed = Callable[[list[str]], np.ndarray]
+# How much a passage's sentences are worth per rank step down (rank 0 = 1.0, rank 4 = 0.6).
+RANK_DISCOUNT = 0.1
+# A label longer than this many title words is cut: the label is paid for on every request.
+LABEL_TITLE_WORDS = 12
+# Tokens between two rendered passages and after a label ("\n\n", "\n").
+_SEPARATOR_TOKENS = 2
 
 
 @dataclass
@@ -33,16 +48,36 @@ class Passage:
 
     @property
     def label(self) -> str:
-        meta = self.hit.metadata
-        bits = [str(meta.get("title") or meta.get("source") or "Untitled")]
-        if meta.get("published"):
-            bits.append(str(meta["published"]))
-        if meta.get("page"):
-            bits.append(f"p. {meta['page']}")
-        return " | ".join(bits)
+        return f"[{self.n}] {passage_title(self.hit)}"
+
+    @property
+    def as_seen(self) -> str:
+        """Title line and text: what verification checks a claim against. The model read the
+        title too, so "MP Materials said ..." is supported by a passage labelled "MP Materials
+        ..." even when the kept sentence says only "The company said ..."."""
+        return f"{passage_title(self.hit)}\n{self.text}"
 
     def render(self) -> str:
-        return f"[{self.n}] {self.label}\n{self.text}"
+        return f"{self.label}\n{self.text}"
+
+
+def passage_title(hit: Hit) -> str:
+    """`Title | date | p. N`: what the model needs to cite and date a passage."""
+    meta = hit.metadata
+    title = str(meta.get("title") or meta.get("source") or "Untitled")
+    words = title.split()
+    if len(words) > LABEL_TITLE_WORDS:
+        title = " ".join(words[:LABEL_TITLE_WORDS]) + " ..."
+    bits = [title]
+    if meta.get("published"):
+        bits.append(str(meta["published"]))
+    if meta.get("page"):
+        bits.append(f"p. {meta['page']}")
+    return " | ".join(bits)
+
+
+def passage_label(n: int, hit: Hit) -> str:
+    return f"[{n}] {passage_title(hit)}"
 
 
 def term_weights(texts: list[str], question: str) -> dict[str, float]:
@@ -61,49 +96,59 @@ def _sentence_score(sentence: str, weights: dict[str, float], numeric: bool) -> 
     return score
 
 
+_LIST_ITEM = re.compile(r"^\s*([-*\u2022]|\d{1,2}[.)])\s")
+# How many list items a lead-in sentence ("... in two minerals:") carries with it.
+LIST_ITEMS_PER_LEAD = 4
+
+
 def _units(text: str) -> list[tuple[str, int]]:
-    """(sentence, line number) pieces of a passage."""
-    return [
+    """(sentence, line number) pieces of a passage.
+
+    A sentence that ends with a colon is useless without what follows ("The rare earths occur
+    mainly in two minerals:"), so it is one piece with the list items after it (or, if no list
+    follows, the next sentence).
+    """
+    raw = [
         (s, i)
         for i, block in enumerate(text.split("\n"))
         for s in (split_sentences(block) or [block])
         if s.strip()
     ]
+    units: list[tuple[str, int]] = []
+    k = 0
+    while k < len(raw):
+        sentence, line = raw[k]
+        k += 1
+        if sentence.rstrip().endswith(":") and k < len(raw):
+            items = 0
+            while k < len(raw) and items < LIST_ITEMS_PER_LEAD and _LIST_ITEM.match(raw[k][0]):
+                sentence, line = f"{sentence}\n{raw[k][0]}", raw[k][1]
+                k += 1
+                items += 1
+            if not items:
+                sentence, line = f"{sentence} {raw[k][0]}", raw[k][1]
+                k += 1
+        units.append((sentence, line))
+    return units
 
 
-def select_sentences(
-    text: str, question: str, budget: int, weights: dict[str, float] | None = None
-) -> str:
-    """The best sentences of one passage (original order) that fit in `budget` tokens."""
-    if count_tokens(text) <= budget:
-        return text.strip()
-    units = _units(text)
-    lines = [u[0] for u in units]
-    weights = weights or term_weights(lines, question)
-    numeric = bool(_NUMERIC_Q.search(question))
-    ranked = sorted(
-        range(len(lines)), key=lambda i: (-_sentence_score(lines[i], weights, numeric), i)
-    )
-    keep: set[int] = set()
-    used = 0
-    for i in ranked:
-        cost = count_tokens(lines[i])
-        if used + cost > budget:
-            continue
-        keep.add(i)
-        used += cost
-    if not keep:  # one very long sentence: cut it
-        words = lines[ranked[0]].split()
-        return " ".join(words[: max(budget // 2, 10)]) + " ..."
+def _join(units: list[tuple[str, int]], keep: set[int]) -> str:
+    """Kept sentences in original order: same line joined by a space, gaps marked "..."."""
     out = ""
     last = -2
     for i in sorted(keep):
         if out:
             joiner = "\n" if units[i][1] != units[last][1] else " "
             out += joiner + ("... " if i != last + 1 else "")
-        out += lines[i]
+        out += units[i][0]
         last = i
     return out
+
+
+def _cut(sentence: str, budget: int) -> str:
+    """A sentence longer than the whole budget (a table row, a run-on line), shortened."""
+    words = sentence.split()
+    return " ".join(words[: max(budget // 2, 10)]) + " ..."
 
 
 def _strip_record_titles(text: str, title: str) -> str:
@@ -114,19 +159,68 @@ def _strip_record_titles(text: str, title: str) -> str:
     return "\n".join(line.removeprefix(prefix) for line in text.split("\n"))
 
 
-def build_evidence(hits: list[Hit], question: str, budget: int) -> list[Passage]:
-    """Number the hits [1..n] and fit their most relevant sentences into `budget` tokens."""
+def _meaning_scores(question: str, sentences: list[str], embed: Embed | None) -> list[float]:
+    """Cosine of each sentence to the question (0 without an embedder).
+
+    Word overlap misses answers worded differently from the question ("What chemical is used to
+    leach ...?" / "... pour in an ammonium sulfate solution ..."); the embedding catches many.
+    The engine passes its per-answer embedding memo, so verification re-uses these vectors.
+    """
+    if embed is None or not sentences:
+        return [0.0] * len(sentences)
+    vectors = embed([question, *sentences])
+    return [max(float(v @ vectors[0]), 0.0) for v in vectors[1:]]
+
+
+def build_evidence(
+    hits: list[Hit],
+    question: str,
+    budget: int,
+    embed: Embed | None = None,
+) -> list[Passage]:
+    """The best sentences of `hits` within `budget` tokens (labels included), numbered [1..n].
+
+    A sentence's score is its share of the best word-overlap score plus, with `embed`, its share
+    of the best cosine to the question, times its passage's rank discount.
+    """
     if not hits:
         return []
-    # rank-weighted shares: weights n, n-1, ..., 1
-    weights = list(range(len(hits), 0, -1))
-    total = sum(weights)
-    idf = term_weights([u[0] for h in hits for u in _units(h.text)], question)
+    texts = [_strip_record_titles(h.text, str(h.metadata.get("title", ""))) for h in hits]
+    units = [_units(t) for t in texts]
+    flat = [(rank, j, u[0]) for rank, us in enumerate(units) for j, u in enumerate(us)]
+    idf = term_weights([f[2] for f in flat], question)
+    numeric = bool(_NUMERIC_Q.search(question))
+    lexical = [_sentence_score(f[2], idf, numeric) for f in flat]
+    meaning = _meaning_scores(question, [f[2] for f in flat], embed)
+    top_lex, top_cos = max(lexical, default=0.0) or 1.0, max(meaning, default=0.0) or 1.0
+    label_cost = [
+        count_tokens(passage_label(i + 1, h)) + _SEPARATOR_TOKENS for i, h in enumerate(hits)
+    ]
+    candidates = []
+    for (rank, j, sentence), lex, cos in zip(flat, lexical, meaning, strict=True):
+        prior = max(1.0 - RANK_DISCOUNT * rank, 0.1)
+        score = (lex / top_lex + cos / top_cos) * prior
+        candidates.append((-score, rank, j, count_tokens(sentence) + 1))
+    candidates.sort()
+
+    keep: dict[int, set[int]] = {}
+    used = 0
+    for _neg, rank, j, cost in candidates:
+        extra = cost + (0 if rank in keep else label_cost[rank])
+        if used + extra <= budget:
+            keep.setdefault(rank, set()).add(j)
+            used += extra
+    cut = -1
+    if not keep:  # even the best sentence is longer than the budget: show it cut
+        _neg, cut, j, _cost = candidates[0]
+        units[cut][j] = (_cut(units[cut][j][0], budget - label_cost[cut]), units[cut][j][1])
+        keep[cut] = {j}
+
     passages = []
-    for i, (hit, w) in enumerate(zip(hits, weights), start=1):
-        share = max(40, budget * w // total)
-        text = _strip_record_titles(hit.text, str(hit.metadata.get("title", "")))
-        passages.append(Passage(i, hit, select_sentences(text, question, share, idf)))
+    for rank in sorted(keep):
+        whole = len(keep[rank]) == len(units[rank]) and rank != cut
+        body = texts[rank].strip() if whole else _join(units[rank], keep[rank])
+        passages.append(Passage(len(passages) + 1, hits[rank], body))
     return passages
 
 

@@ -19,6 +19,12 @@ Choices (deliberate, tested):
 - Not quantities: citation markers ("[3]", "[S2]"), ordinals ("3rd"), list numbers at line start
   ("1. "), digits glued to letters ("Q3", "Nd2Fe14B", "COVID-19"), and the day/month of a date
   ("2025-04-15", "15 April 2025" both give only the year 2025). "FY2024" and "mid-2025" are years.
+- Legal and document identifiers are not amounts: "42 U.S.C. 13344", "§ 13344", "Section 232",
+  "EO 14154" / "Executive Order 14154", "Public Law 117-58", "H.R. 4346", "Regulation (EU)
+  2024/1252" give one Quantity of unit "id" whose value is the section/order/law number (the
+  "42" title is not a figure). An identifier matches only an identifier with the same number, so
+  "Section 232" is not backed by "232 tonnes", and "42 U.S.C. 13344" is backed by "§ 13344";
+  the kind of identifier is not compared. They are left as written by `normalize_numbers`.
 - Signs are ignored ("-5%" and "fell 5%" agree).
 - Number words "one".."twelve" are read only on the passage side of `unsupported_quantities` (so a
   claim's "2 mines" is backed by a passage's "two mines") and never rewritten by
@@ -41,7 +47,7 @@ from decimal import Decimal
 
 from rag.claims import MARKER_RE
 
-Unit = str  # "percent" | "money" | "year" | ""
+Unit = str  # "percent" | "money" | "year" | "id" | ""
 
 
 @dataclass(frozen=True)
@@ -113,6 +119,16 @@ _DATE_RE = re.compile(  # only the year of these is read
     r"|(?<![\w.])(?:0?[1-9]|[12]\d|3[01])/(?:0?[1-9]|1[0-2])/(?P<year2>\d{4})(?!\d)"
     r"|(?<![\w.])(?i:FY|CY)\s?(?P<year3>\d{4})(?!\d)"  # fiscal/calendar year "FY2024"
 )
+_IDENTIFIER_RE = re.compile(  # the number of each is its group "n"
+    r"(?<![\w.])(?:"
+    r"\d{1,2}\s*(?:U\.?\s?S\.?\s?C\.?(?:\s?A\.?)?|C\.?F\.?R\.?)\s*(?:§+\s*)?"  # 42 U.S.C. 13344
+    r"|§+\s*|(?i:sections?|sec\.)\s*"  # § 13344, Section 232
+    r"|(?:E\.\s?O\.|EO|(?i:executive\s+order))\s*(?:\((?:E\.?O\.?)\)\s*)?(?i:no\.?\s*)?"
+    r"|(?i:public\s+law|pub\.\s?l\.|p\.\s?l\.)\s*(?i:no\.?\s*)?(?=\d{2,3}[-–]\d)"
+    r"|H\.\s?R\.\s*"
+    r"|(?i:regulation|directive|decision)\s*(?:\((?:EU|EC|EEC)\)\s*)?(?i:no\.?\s*)?(?=\d+/\d)"
+    r")(?P<n>\d+(?:\.\d+|[-–/]\d+)?)(?!\d|[,.]\d)"
+)
 _MONTH_BEFORE_RE = re.compile(rf"\b{_MONTH}\s+$")
 _MONTH_AFTER_RE = re.compile(rf"^\s+(?:of\s+)?{_MONTH}(?:\b|\s)")
 _LIST_NUMBER_RE = re.compile(r"^[.)]\s")
@@ -178,6 +194,8 @@ def unsupported_quantities(claim: str, passage: str) -> list[Quantity]:
 
 
 def _matches(claim: Quantity, passage: Quantity) -> bool:
+    if "id" in (claim.unit, passage.unit):  # identifiers: the same number, written anywhere
+        return claim.unit == passage.unit and claim.value == passage.value
     if "year" in (claim.unit, passage.unit):
         return (
             claim.unit in ("year", "")
@@ -206,12 +224,17 @@ def _blank_markers(text: str) -> str:
 
 
 def _scan(text: str) -> Iterator[_Mention]:
-    """Figures in `text` in order; markers, dates, days, ordinals and list numbers handled."""
+    """Figures in `text` in order; markers, identifiers, dates, days, ordinals and list numbers
+    handled."""
     blanked = _blank_markers(text)
-    dates = {}
+    dates = _identifiers(blanked)
+    taken = [(d.start, d.end) for d in dates.values()]
     for m in _DATE_RE.finditer(blanked):
+        if any(a < m.end() and m.start() < b for a, b in taken):
+            continue
         year = m.group("year") or m.group("year2") or m.group("year3")
         dates[m.start()] = _Mention(m.start(), m.end(), _year_only(year, m.group(0)), None)
+    dates = dict(sorted(dates.items()))
     pos = 0
     while pos < len(blanked):
         date = next((d for s, d in dates.items() if s >= pos), None)
@@ -226,6 +249,17 @@ def _scan(text: str) -> Iterator[_Mention]:
         pos = m.end() if mention is None else mention.end
         if mention is not None:
             yield mention
+
+
+def _identifiers(text: str) -> dict[int, _Mention]:
+    """Identifier mentions by start ("Section 232" -> unit "id", value 232), kept as written."""
+    found = {}
+    for m in _IDENTIFIER_RE.finditer(text):
+        parts = re.split(r"[-–/]", m.group("n"))  # "117-58", "2024/1252": law/regulation numbers
+        value = float(parts[0]) if len(parts) == 1 else int(parts[0]) * 10**5 + int(parts[1])
+        quantity = Quantity(float(value), "id", m.group(0))
+        found[m.start()] = _Mention(m.start(), m.end(), [quantity], None)
+    return found
 
 
 def _year_only(year: str, raw: str) -> list[Quantity]:

@@ -6,18 +6,24 @@ evidence and the components the score was built from.
 
 Components:
 - lexical: weighted share of the claim's content words (lowercased, stopwords removed, light
-  suffix stemming, aliases such as "U.S." = "United States", "Chinese" = "China") found anywhere
-  in the passage; name-like (capitalised) words count double;
+  suffix stemming, aliases such as "U.S." = "United States", "Chinese" = "China", "MOFCOM" =
+  China's commerce ministry, "global" = "world", "temperatures" = "heat", accents dropped, element
+  symbols spelled out by `rag.elements`: "Dy" = "dysprosium") found anywhere in the passage, a
+  word also matching through a derivational base ("producer"/"production" meet at "produc");
+  name-like (capitalised) words count double;
 - numeric: every figure in the claim must appear in the passage (`rag.numbers`) - a hard veto,
   the score is 0 if one is missing;
 - embedding: cosine between the claim and the passage or its best-matching sentence, when the
   caller supplies vectors (the caller owns the model: pass an `embed` callable to
   `SupportScorer`, nothing here loads one);
-- penalties, each halving the score: a name-like word of the claim absent from the passage
-  ("MP Materials" against a Lynas passage); a negation the evidence sentence does not share; an
-  opposite in the evidence ("fell" vs "rose", "scarce" vs "surplus"); evidence that is a forecast
-  or plan ("expected to", "could") stated by the claim as fact; a superlative the passage lacks
-  ("largest" where it says "second-largest").
+- penalties, each halving the score: a name-like word or element name of the claim absent from
+  the passage ("MP Materials" against a Lynas passage, "holmium" against a list without it); a
+  negation the evidence sentence does not share; an opposite in the evidence ("fell" vs "rose",
+  "scarce" vs "surplus", "the sources agree" vs "a different figure", "cost" vs "loan");
+  evidence that is a forecast or plan ("expected to", "could") stated by the claim as fact - for
+  a claim with figures, judged on the clauses holding them; a superlative the passage lacks
+  ("largest" where it says "second-largest"); a world figure ("Global mine production rose to
+  390,000 t") given to a named country or company ("scope").
 
 score = 0.5 * lexical + 0.5 * cosine (lexical alone without vectors), times the penalties.
 A claim opening with "It ..." may be scored with `context` (the sentence it refers to): the
@@ -36,6 +42,12 @@ were precision 0.82 / recall 0.75 and 0.73 / 0.80 at the then threshold 0.70 - e
 precision nearer those than the in-sample figure. Lexical-only scoring (no embedder) measured
 precision 0.903 / recall 0.929 at the same threshold.
 
+A fourth round ("holdout3", 23 pairs) came from false removals and false keeps in real eval runs
+(element symbols, clause-level hedges, identifiers, world totals, "the sources agree", loan vs
+cost). With its fixes the first 140 pairs score as before (precision 0.897 / recall 1.000 at 0.70
+with torch MiniLM; lexical-only 0.909 / 1.000), and all 163 pairs 0.911 / 1.000 (lexical-only
+0.921 / 1.000); the calibration rule now lands at 0.70 itself.
+
 Deliberately not handled: entailment beyond words, similarity and the rules above. Swapped roles
 between names both present in the passage ("terbium" for "dysprosium"), relations ("second-largest
 producer" where the passage says reserves), tense ("won the arbitration" vs "launched") and
@@ -46,12 +58,14 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from rag.claims import split_sentences, strip_markers
+from rag.elements import ELEMENT_NAMES, spell_out_symbols
 from rag.numbers import Quantity, extract_quantities, unsupported_quantities
 
 Embed = Callable[[list[str]], np.ndarray]
@@ -74,7 +88,8 @@ _STOPWORDS = _words(
     their them then there these they this those through thus to too under until up upon us very
     via was we were what when where whether which while who whom whose why will with within would
     yet you your according accounted approximately currently reportedly said says also
-    document documents passage passages source sources report reported"""
+    document documents passage passages source sources report reported
+    use used uses using"""
 )
 _NEGATIONS = _words("not no never none neither nor without cannot nothing")
 # Antonym pairs: a claim word whose opposite (and not itself) is in the evidence sentence.
@@ -90,6 +105,14 @@ _OPPOSITES = (
     ("more above exceed", "less below fewer"),
     ("surplus glut oversupply abundant plentiful", "scarce scarcity shortage deficit tight"),
     ("strong stronger strength", "weak weaker weakness"),
+    # what a sum of money is: "A$1.65 billion loan" is not the refinery's cost
+    ("cost costs capex", "loan loans grant grants financing funding"),
+    # "the sources agree" against "used a slightly different figure"
+    (
+        "agree agreed agreement consistent concur",
+        "differ differs different difference disagree "
+        "disagreement discrepancy inconsistent contradict",
+    ),
 )
 # Words that make a statement a forecast, plan or possibility rather than a fact.
 _HEDGES = _words(
@@ -126,13 +149,19 @@ _DEMONYMS = {
 }
 _ALIASES = (
     (r"\b(?:u\.?s\.?\s+)?(?:department of defen[cs]e|pentagon|dod)\b", " dod "),
+    (r"\bu\.\s?s\.\s?c\.|\busc\b", " usc "),  # the United States Code, not the country
+    (r"\bmofcom\b", " china commerce ministry "),  # China's Ministry of Commerce
+    (r"\btemperatures?\b|\bthermal\b", " heat "),
+    (r"\bglobal(?:ly)?\b|\bworldwide\b", " world "),  # "heat resistance" = "at high temperatures"
     (r"\bu\.\s?s\.(?:\s?a\.)?|\bunited states(?: of america)?\b|\bamericans?\b|\busa\b", " usa "),
     (r"\beuropean union\b", " eu "),
     (r"\belectric vehicles?\b", " ev "),
     (r"\bmetric tons?\b|\btonnes?\b|\btons?\b", " tonne "),
+    # "NdFeB" and "neodymium-iron-boron" magnets are neodymium magnets
+    (r"\bneodymium[\s-]+iron[\s-]+boron\b|\bndfeb\b", " ndfeb neodymium "),
     *((rf"\b(?:{'|'.join(forms.split())})\b", f" {name} ") for name, forms in _DEMONYMS.items()),
 )
-_NAME_WORDS = frozenset({"usa", "dod", "eu", "ev", *_DEMONYMS})
+_NAME_WORDS = frozenset({"usa", "dod", "eu", "ev", "ndfeb", *_DEMONYMS})
 # words only: "FY2024", "Nd2Fe14B", "Q3" are left to the numeric check
 _TOKEN_RE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z](?:[A-Za-z'’-]*[A-Za-z])?(?![A-Za-z0-9])")
 
@@ -148,6 +177,13 @@ class SupportScore:
     missing_numbers: tuple[Quantity, ...] = ()
     missing_names: tuple[str, ...] = ()
     penalties: tuple[str, ...] = ()  # "name", "negation", "opposite", "hedge", "qualifier"
+
+    @property
+    def base(self) -> float:
+        """The words-and-meaning blend before penalties and the figure veto."""
+        if self.cosine is None:
+            return self.lexical
+        return LEXICAL_WEIGHT * self.lexical + (1 - LEXICAL_WEIGHT) * self.cosine
 
     @property
     def numeric_ok(self) -> bool:
@@ -192,7 +228,7 @@ def content_words(text: str) -> dict[str, bool]:
 
 @functools.lru_cache(maxsize=4096)  # passages are re-read for every claim of an answer
 def _content_words(text: str) -> tuple[tuple[str, bool], ...]:
-    folded = text
+    folded = _fold(text)
     for pattern, repl in _ALIASES:
         folded = re.sub(pattern, repl, folded, flags=re.IGNORECASE)
     words: dict[str, bool] = {}
@@ -205,6 +241,40 @@ def _content_words(text: str) -> tuple[tuple[str, bool], ...]:
             key = stem(lower)
             words[key] = words.get(key, False) or name_like
     return tuple(words.items())
+
+
+def _fold(text: str) -> str:
+    """Element symbols spelled out ("Dy" -> "dysprosium"), accents dropped ("Sillamäe")."""
+    text = spell_out_symbols(text)
+    if text.isascii():
+        return text
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+_DERIVATIONAL = ("ation", "tion", "ion", "ment", "ers", "er", "or")
+
+
+@functools.lru_cache(maxsize=8192)
+def word_bases(word: str) -> frozenset[str]:
+    """A stem and its derivational bases, so "producer", "production" and "produce" meet at
+    "produc". Bases shorter than five letters are dropped ("station" must not meet "state")."""
+    bases = {word}
+    for suffix in _DERIVATIONAL:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 5:
+            base = word[: -len(suffix)]
+            bases.add(base[:-1] if base.endswith("e") else base)
+    return frozenset(bases)
+
+
+@functools.lru_cache(maxsize=1024)
+def _bases_of(passage_words: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(b for w in passage_words for b in word_bases(w))
+
+
+def _present(word: str, passage_words: dict[str, bool]) -> bool:
+    """`word` (a stem) or one of its derivational bases occurs among the passage's stems."""
+    return word in passage_words or bool(word_bases(word) & _bases_of(tuple(passage_words)))
 
 
 def _stems(text: str) -> set[str]:
@@ -299,13 +369,20 @@ def score_support(
     )
     evidence = sentences[best]
     missing_numbers = tuple(unsupported_quantities(claim, passage))
-    missing_names = tuple(w for w, name in claim_words.items() if name and w not in passage_words)
+    # element names count as names however written ("Dy", "dysprosium"): a swapped element is a
+    # wrong fact, but they weigh as ordinary words so that two right elements do not carry a claim
+    missing_names = tuple(
+        w
+        for w, name in claim_words.items()
+        if (name or w in ELEMENT_NAMES) and not _present(w, passage_words)
+    )
     checks = {
         "name": bool(missing_names),
         "negation": is_negated(claim) != is_negated(evidence),
         "opposite": has_opposite(claim, evidence),
         "hedge": not is_hedged(claim) and _hedged_evidence(claim, evidence, sentences),
         "qualifier": bool(qualifiers(claim) - qualifiers(passage)),
+        "scope": _world_figure_as_local(claim, claim_words, sentences),
     }
     penalties = tuple(reason for reason, failed in checks.items() if failed)
 
@@ -329,15 +406,60 @@ def with_context(claim: str, context: str) -> str:
 
 
 def _hedged_evidence(claim: str, evidence: str, sentences: list[str]) -> bool:
-    """The evidence is a forecast or plan: the best sentence is hedged, or every sentence holding
-    one of the claim's figures is ("capacity could later rise to 5,000 t" read as "is 5,000 t")."""
-    if is_hedged(evidence):
-        return True
+    """The evidence is a forecast or plan: every clause holding one of the claim's figures is
+    hedged ("capacity could later rise to 5,000 t" read as "is 5,000 t"), or the best sentence is
+    hedged and holds none of them. Clauses, not sentences: in "a capacity of 2,000 t, with a
+    possible expansion to 5,000 t" only the 5,000 t is a possibility."""
+    quantities = extract_quantities(claim)
+    for quantity in quantities:
+        holders = [c for s in sentences for c in _clauses(s) if _holds(c, quantity)]
+        if holders and all(is_hedged(c) for c in holders):
+            return True
+    return is_hedged(evidence) and not any(_holds(evidence, q) for q in quantities)
+
+
+_CLAUSE_RE = re.compile(
+    r";|,\s+(?=(?:with|while|whereas|but|and|which|although|though|before|after)\b)"
+    r"|\s+(?=(?:but|while|whereas)\s)"
+)
+_WORLD_RE = re.compile(r"\b(?:global(?:ly)?|world(?:wide|'s|’s)?)\b", re.IGNORECASE)
+
+
+def _clauses(sentence: str) -> list[str]:
+    return [c for c in _CLAUSE_RE.split(sentence) if c.strip()]
+
+
+def _holds(text: str, quantity: Quantity) -> bool:
+    return not unsupported_quantities(quantity.raw, text)
+
+
+def _world_figure_as_local(claim: str, claim_words: dict[str, bool], sentences: list[str]) -> bool:
+    """A world total given to one country or company: "Global mine production rose to 390,000 t"
+    read as "China's production rose to 390,000 t". True when the claim names something, says
+    nothing of the world, and every mention of one of its absolute figures in the passage has
+    "global"/"world" right before it in the same phrase (shares and years are left alone)."""
+    first = re.match(r"\W*([A-Za-z]+)", claim)
+    opener = stem(first.group(1)) if first else ""  # capitalised only as the first word
+    named = any(name and (w != opener or w in _NAME_WORDS) for w, name in claim_words.items())
+    if _WORLD_RE.search(claim) or not named:
+        return False
     for quantity in extract_quantities(claim):
-        holders = [s for s in sentences if not unsupported_quantities(quantity.raw, s)]
-        if holders and all(is_hedged(s) for s in holders):
+        if quantity.unit in ("percent", "year"):
+            continue
+        lead_ins = [lead for s in sentences for lead in _lead_ins(s, quantity)]
+        if lead_ins and all(_WORLD_RE.search(lead) for lead in lead_ins):
             return True
     return False
+
+
+def _lead_ins(sentence: str, quantity: Quantity) -> list[str]:
+    """For each mention of `quantity` in `sentence`, the words before it back to a comma/colon."""
+    leads = []
+    for mention in extract_quantities(sentence, number_words=True):
+        at = sentence.find(mention.raw) if mention.raw else -1
+        if at >= 0 and not unsupported_quantities(quantity.raw, mention.raw):
+            leads.append(re.split(r"[,;:(–—]", sentence[:at])[-1])
+    return leads
 
 
 def _coverage(claim_words: dict[str, bool], passage_words: dict[str, bool]) -> float:
@@ -345,7 +467,7 @@ def _coverage(claim_words: dict[str, bool], passage_words: dict[str, bool]) -> f
     total = sum(2 if name else 1 for name in claim_words.values())
     if total == 0:
         return 0.0
-    hit = sum(2 if name else 1 for w, name in claim_words.items() if w in passage_words)
+    hit = sum(2 if name else 1 for w, name in claim_words.items() if _present(w, passage_words))
     return hit / total
 
 

@@ -52,6 +52,18 @@ def test_split_sentences_respects_abbreviations_and_decimals() -> None:
     ]
 
 
+def test_legal_citations_do_not_end_sentences() -> None:
+    text = (
+        "The facility in 42 U.S.C. 13344 uses mine waste. Sec. 232 covers imports under "
+        "Pub. L. 117-58 and E.O. 14017 [2]. Next one."
+    )
+    assert split_sentences(text) == [
+        "The facility in 42 U.S.C. 13344 uses mine waste.",
+        "Sec. 232 covers imports under Pub. L. 117-58 and E.O. 14017 [2].",
+        "Next one.",
+    ]
+
+
 def test_markers_after_the_period_stay_with_their_sentence() -> None:
     assert split_sentences("Lynas is Australian. [2] MP is American. [3][4]") == [
         "Lynas is Australian. [2]",

@@ -16,7 +16,6 @@ import pytest
 from fakes import ExtractiveChatModel, ScriptedChatModel
 from rag.answer import Answer
 from rag.engine import Engine
-from rag.evidence import build_evidence
 from ree.index import Index
 from ree.settings import Settings
 
@@ -45,7 +44,7 @@ def make_engine(sample_index, embedder, model, **overrides) -> Engine:
 
 def evidence_for(engine: Engine, question: str) -> dict[int, str]:
     hits = engine.retrieve(question).hits
-    return {p.n: p.text for p in build_evidence(hits, question, engine.settings.evidence_tokens)}
+    return {p.n: p.text for p in engine.evidence(question, hits)}
 
 
 def sentence_with(passage: str, needle: str) -> str:

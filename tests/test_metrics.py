@@ -142,6 +142,11 @@ def test_source_mrr():
         ("About 87 percent is refined in China.", "87%"),  # percent sign
         ("About 87% is refined in China.", "87 per cent"),
         ("LYNAS runs Mount Weld.", "Lynas"),  # case
+        ("It was bastnäsite.", "Bastnaesite"),  # umlaut typed the ASCII way
+        ("Named after Gadolin (Gadolinium).", "gadolinium"),
+        ("A rare-earth fluorocarbonate.", "rare earth fluorocarbonate"),  # hyphen
+        ("Lynas\u2019 plant in Malaysia.", "Lynas' plant"),  # curly apostrophe
+        ("Société Générale noted it.", "Societe Generale"),  # accents
     ],
 )
 def test_must_include_is_case_and_number_normalized(answer, phrase):
@@ -152,6 +157,11 @@ def test_must_include_needs_whole_numbers_and_words():
     # 25300 inside 125300 or 25300.5 is a different number; "ree" inside "green" is no hit
     answer = "Output was 125300 t, then 25300.5 t; green policies."
     assert must_include_hits(answer, ["25,300", "ree", "green"]) == [False, False, True]
+
+
+def test_spelling_fold_keeps_different_words_apart():
+    assert must_include_hits("It was monazite.", ["bastnaesite"]) == [False]
+    assert must_include_hits("Output fell 12-15%.", ["12 15%"]) == [False]  # numbers keep "-"
 
 
 def test_must_include_one_flag_per_phrase():

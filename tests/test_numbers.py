@@ -77,7 +77,8 @@ def test_not_quantities() -> None:
     assert values("1. First point\n2) Second point") == []
     assert values("the 3rd largest and the 21st") == []
     assert values("Q3 Nd2Fe14B COVID-19 CO2") == []
-    assert values("Section 232 and Section 301") == [(232.0, ""), (301.0, "")]
+    # identifiers are read, but as identifiers ("id"), not as amounts
+    assert values("Section 232 and Section 301") == [(232.0, "id"), (301.0, "id")]
     assert values("5 m long") == [(5.0, "")]  # "m" scales only after a currency
     assert values("pre-1,000 and 1,2345") == [(1.0, "")]  # never start inside a digit group
 
@@ -134,6 +135,18 @@ def test_normalize_for_must_include_matching() -> None:
         ("rose 12% in 2023 [2]", "grew 12% in 2023"),
         ("$35 million", "35 million"),  # currency named elsewhere in the passage
         ("35", "35%"),
+        # units: tonnes, tons, t, kt and Mt are the same kind of figure
+        ("2,000 t", "about 2,000 tonnes"),
+        ("2000 metric tons", "2,000 t"),
+        ("2 kt", "2,000 tonnes"),
+        ("0.39 Mt", "390,000 tonnes"),
+        ("87 per cent", "87%"),
+        ("$1.65bn", "US$1.65 billion"),
+        # identifiers: the same number in any citation form
+        ("42 U.S.C. 13344", "#### § 13344. Rare earth elements"),
+        ("EO 14154", "Executive Order No. 14154"),
+        ("Section 232", "a section 232 investigation"),
+        ("Public Law 117-58", "Pub. L. 117-58"),
     ],
 )
 def test_supported_quantities(claim: str, passage: str) -> None:
@@ -151,7 +164,23 @@ def test_supported_quantities(claim: str, passage: str) -> None:
         ("in 2024", "in 2025", Quantity(2024, "year")),
         ("35%", "35 tonnes", Quantity(35, "percent")),
         ("44 thousand", "44 million", Quantity(44000, "")),
+        ("Section 301", "Section 232", Quantity(301, "id")),
+        ("Section 232", "232 tonnes", Quantity(232, "id")),  # an identifier is not an amount
+        ("232 tonnes", "under Section 232", Quantity(232, "")),
+        ("42 U.S.C. 13345", "42 U.S.C. 13344", Quantity(13345, "id")),
     ],
 )
 def test_unsupported_quantities(claim: str, passage: str, missing: Quantity) -> None:
     assert unsupported_quantities(claim, passage) == [missing]
+
+
+def test_identifiers_are_one_figure_kept_as_written() -> None:
+    # the title "42" is part of the citation, not a figure of its own
+    assert values("under 42 U.S.C. 13344 since 2020") == [(13344.0, "id"), (2020.0, "year")]
+    assert values("E.O. 14017 and Regulation (EU) 2024/1252 set 10%") == [
+        (14017.0, "id"),
+        (202401252.0, "id"),
+        (10.0, "percent"),
+    ]
+    text = "Section 232 and 42 U.S.C. 13344 cover 25,300 t"
+    assert normalize_numbers(text) == "Section 232 and 42 U.S.C. 13344 cover 25300 t"

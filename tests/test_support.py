@@ -17,6 +17,7 @@ from rag.support import (
     qualifiers,
     score_support,
     stem,
+    word_bases,
 )
 
 LYNAS = (
@@ -58,7 +59,8 @@ def test_calibrated_threshold_meets_the_bar(labelled, minilm_embed) -> None:
     scores = score_examples(labelled, minilm_embed)
     labels = [e.label for e in labelled]
     (overall,) = sweep(scores, labels, [SUPPORT_THRESHOLD])
-    # measured at 0.70 (torch fp32): precision >= 0.89, recall >= 0.98 on all 140 pairs
+    # measured at 0.70 (torch fp32): precision 0.911, recall 1.000 on all 163 pairs (0.897 / 1.000
+    # on the first 140, unchanged by the holdout3 fixes)
     assert overall.precision >= 0.88 and overall.recall >= 0.9
     calib = [i for i, e in enumerate(labelled) if e.split == "calibration"]
     (first_set,) = sweep(
@@ -75,7 +77,7 @@ def test_calibrated_threshold_meets_the_bar(labelled, minilm_embed) -> None:
 def test_lexical_only_scoring_is_usable_at_the_same_threshold(labelled) -> None:
     scores = score_examples(labelled, None)
     (row,) = sweep(scores, [e.label for e in labelled], [SUPPORT_THRESHOLD])
-    # measured: precision 0.903, recall 0.929
+    # measured: precision 0.921, recall 1.000 (163 pairs)
     assert row.precision >= 0.88 and row.recall >= 0.85
 
 
@@ -172,3 +174,63 @@ def test_scorer_embeds_each_text_once() -> None:
     assert calls[0][:2] == ["Lynas produced 10,900 tonnes.", LYNAS]  # markers stripped
     s = scorer.score("Lynas produced 10,900 tonnes [1].", LYNAS)
     assert len(calls) == 1 and s.cosine == 1.0
+
+
+AUDIT = "In April 2025 China placed samarium, gadolinium and dysprosium under export licensing."
+
+
+def test_element_symbols_and_names_match_both_ways() -> None:
+    assert score_support("In April 2025 China licensed exports of Sm, Gd and Dy.", AUDIT).supports()
+    table = "Export licensing in China from April 2025 covers Sm, Gd, Dy and their compounds."
+    assert score_support("In April 2025 China licensed samarium exports.", table).supports()
+    wrong = score_support("In April 2025 China licensed exports of Ho and Er.", AUDIT)
+    assert "name" in wrong.penalties and set(wrong.missing_names) == {"holmium", "erbium"}
+    # a lower-case element name the passage lacks is a missing name too
+    assert "name" in score_support("China licensed terbium exports in April 2025.", AUDIT).penalties
+
+
+def test_hedge_is_judged_on_the_clause_holding_the_figure() -> None:
+    plant = (
+        "Neo's Narva factory has an initial capacity of about 2,000 tonnes of magnets a year, "
+        "with a possible expansion to about 5,000 tonnes."
+    )
+    assert "hedge" not in score_support("Narva makes 2,000 t of magnets a year.", plant).penalties
+    assert "hedge" in score_support("Narva makes 5,000 t of magnets a year.", plant).penalties
+
+
+def test_world_figure_given_to_one_country_is_penalised() -> None:
+    world = "Global mine production rose to 390,000 tonnes in 2024, with China at 270,000 tonnes."
+    assert (
+        "scope" in score_support("China's mine production rose to 390,000 tonnes.", world).penalties
+    )
+    assert "scope" not in score_support("World mine production rose to 390,000 t.", world).penalties
+    assert "scope" not in score_support("China mined 270,000 tonnes in 2024.", world).penalties
+    # an unnamed subject is vague, not wrong; shares are "of global" by nature
+    assert "scope" not in score_support("Mine production rose to 390,000 t.", world).penalties
+
+
+def test_agreement_and_kind_of_money_are_opposites() -> None:
+    differ = "A 2022 fact sheet used a different figure: China held 87% of the magnet market."
+    assert has_opposite("The sources agree that China held 87% of the market.", differ)
+    assert not has_opposite("A 2022 fact sheet put China's share at 87%.", differ)
+    loan = "Iluka received an A$1.65 billion government loan for the Eneabba refinery."
+    assert has_opposite("The refinery's capital cost is an A$1.65 billion loan.", loan)
+    assert not has_opposite("Iluka got an A$1.65 billion loan.", loan)
+
+
+def test_derivations_accents_and_aliases_match() -> None:
+    assert word_bases(stem("producer")) & word_bases(stem("production"))
+    assert word_bases(stem("separation")) & word_bases(stem("separate"))
+    assert not word_bases(stem("important")) & word_bases(stem("import"))
+    assert not word_bases(stem("station")) & word_bases(stem("state"))
+    lynas = score_support(
+        "Lynas is the largest producer outside China.",
+        "Lynas has the largest production outside China.",
+    )
+    assert lynas.lexical == 1.0
+    assert content_words("Sillamäe") == content_words("Sillamae")
+    assert "china" in content_words("MOFCOM licences")
+    assert set(content_words("NdFeB magnets")) == set(content_words("neodymium-iron-boron magnets"))
+    assert "heat" in content_words("at high operating temperatures")
+    # the U.S. Code is not the United States
+    assert "usa" not in content_words("42 U.S.C. 13344") and "usc" in content_words("42 USC 13344")

@@ -23,7 +23,6 @@ from test_ui import PRICE_Q, RunningApp, build_engine
 
 from fakes import ScriptedChatModel
 from rag.engine import Engine
-from rag.evidence import build_evidence
 
 expect = pytest.importorskip("playwright.sync_api", reason="needs playwright (dev extra)").expect
 
@@ -69,7 +68,7 @@ def running(
 
 def evidence(engine: Engine, question: str) -> dict[int, str]:
     hits = engine.retrieve(question).hits
-    return {p.n: p.text for p in build_evidence(hits, question, engine.settings.evidence_tokens)}
+    return {p.n: p.text for p in engine.evidence(question, hits)}
 
 
 def passage_with(ev: dict[int, str], needle: str) -> int:

@@ -203,3 +203,41 @@ def test_to_dict_is_json_ready(embed) -> None:
 )
 def test_is_structural(text: str, expected: bool) -> None:
     assert is_structural(Claim(text)) is expected
+
+
+def test_claim_completed_by_one_more_passage(embed) -> None:
+    passages = {
+        1: "On 4 April 2025 China placed export licensing requirements on seven medium and heavy "
+        "rare earth elements:",
+        2: "date: 2025-04-04; measure: export licensing for seven medium and heavy rare earths; "
+        "elements: Sm, Gd, Tb, Dy, Lu, Sc, Y",
+        3: "| 4 | `wh_fact_sheet.md` | Fact Sheet | The White House | 15 Apr 2025 |",
+    }
+    claim = "In April 2025 China placed export licensing on seven rare earths: Sm, Gd, Tb and Dy"
+    v = verify_answer(f"{claim} [1].", passages, embed=embed)
+    (verdict,) = v.claims
+    assert (verdict.status, verdict.citations) == ("repaired", [1, 2])
+    assert "together with added [2]" in verdict.reason and v.text == f"{claim} [1][2]."
+
+
+def test_completion_needs_the_figures_in_the_cited_passage(embed) -> None:
+    passages = {
+        1: "Neo opened a magnet factory in Narva, Estonia, in September 2025.",
+        2: "The company describes an initial magnet capacity of about 2,000 tonnes a year.",
+    }
+    # the figure is only in [2], the place only in [1]: not joined, and [2] alone lacks Narva
+    v = verify_answer(
+        "Neo's Narva plant makes 2,000 tonnes of magnets a year [1].", passages, embed=embed
+    )
+    assert v.claims[0].status == "removed" and v.text == ""
+
+
+def test_a_source_list_does_not_complete_a_claim(embed) -> None:
+    passages = {
+        1: "China will issue general licenses valid for exports of rare earths, gallium, "
+        "germanium, antimony and graphite.",
+        2: "| 7 | `wh_2025-03-20_fact_sheet.md` | Fact Sheet | The White House | 20 Mar 2025 |",
+    }
+    claim = "The March 2025 White House fact sheet says China will issue general licenses"
+    v = verify_answer(f"{claim} [1].", passages, embed=embed)
+    assert v.claims[0].status == "removed"

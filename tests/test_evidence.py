@@ -1,0 +1,104 @@
+"""Evidence selection: what the model reads must fit the budget and keep the answering sentence."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rag.evidence import build_evidence, passage_label, render_sources
+from rag.retriever import Hit
+from ree.index.records import Chunk
+from ree.runtime import count_tokens
+
+
+def hit(text: str, title: str = "Brief", published: str = "2025-01-02", page: int = 0) -> Hit:
+    meta = {"title": title, "published": published, "source": f"{title}.md"}
+    if page:
+        meta["page"] = page
+    chunk = Chunk(id=title, doc_id=title, text=text, embed_text=text, metadata=meta)
+    return Hit(chunk=chunk, score=1.0, text=text)
+
+
+FILLER = " ".join(
+    f"Sentence {i} talks about logistics, shipping schedules and port congestion in general."
+    for i in range(12)
+)
+
+
+def test_rendered_sources_fit_the_budget_labels_included():
+    hits = [hit(FILLER, title=f"Filler brief {i}") for i in range(5)]
+    for budget in (120, 250, 400):
+        rendered = render_sources(build_evidence(hits, "What about port congestion?", budget))
+        assert count_tokens(rendered) <= budget
+
+
+def test_the_answering_sentence_is_kept_under_a_tight_budget():
+    target = "Australia mined 13,000 tonnes of rare earth oxide in 2024."
+    text = FILLER + " " + target + " " + FILLER
+    passages = build_evidence([hit(text)], "How much rare earth oxide did Australia mine?", 80)
+    assert len(passages) == 1
+    assert target in passages[0].text
+    assert "..." in passages[0].text  # the gaps are marked, not silently glued
+
+
+def test_a_passage_with_nothing_relevant_is_dropped_not_labelled():
+    relevant = hit("Lynas operates the Mt Weld mine in Western Australia.", title="Lynas profile")
+    noise = [hit(FILLER, title=f"Shipping note {i}") for i in range(4)]
+    passages = build_evidence([relevant, *noise], "Where is the Mt Weld mine of Lynas?", 60)
+    assert [p.n for p in passages] == [1]
+    assert passages[0].hit is relevant
+    assert "Shipping note" not in render_sources(passages)
+
+
+def test_a_short_passage_is_kept_whole_and_numbers_follow_rank():
+    a = hit("MP Materials has a $110 per kilogram NdPr price floor.", title="MP deal")
+    b = hit("The NdPr price in China was about $80 per kilogram.", title="Price note")
+    passages = build_evidence([a, b], "What NdPr price floor applies to MP Materials?", 300)
+    assert [(p.n, p.hit) for p in passages] == [(1, a), (2, b)]
+    assert passages[0].text == a.text
+
+
+def test_a_lead_in_sentence_keeps_the_list_it_introduces():
+    text = (
+        "Bayan Obo is a polymetallic deposit. The rare earths occur mainly in two minerals:\n"
+        "- bastnasite, a fluorocarbonate; and\n"
+        "- monazite, a phosphate.\n" + FILLER
+    )
+    passages = build_evidence([hit(text)], "Which minerals host the rare earths?", 60)
+    assert "two minerals:\n- bastnasite" in passages[0].text
+    assert "- monazite, a phosphate." in passages[0].text
+
+
+def test_a_sentence_longer_than_the_budget_is_cut_not_lost():
+    long = "Rare earth magnets " + " ".join(["and more words"] * 200) + "."
+    passages = build_evidence([hit(long)], "rare earth magnets", 60)
+    assert passages and passages[0].text.startswith("Rare earth magnets")
+    assert passages[0].text.endswith("...")
+
+
+def test_label_has_number_title_date_and_page_and_long_titles_are_cut():
+    h = hit("x", title=" ".join(f"word{i}" for i in range(20)), page=7)
+    label = passage_label(3, h)
+    assert label.startswith("[3] word0 word1")
+    assert "word19" not in label and "..." in label
+    assert label.endswith("| 2025-01-02 | p. 7")
+
+
+def test_no_hits_no_passages():
+    assert build_evidence([], "anything", 300) == []
+
+
+def test_meaning_finds_an_answer_worded_unlike_the_question(embedder):
+    # every sentence shares only "rare earth" with the question: words alone cannot tell them
+    # apart (the first wins); the embedding ranks the answering sentence first
+    text = (
+        "Rare earth prices rose sharply in the year, and rare earth exports to the region grew. "
+        "Rare earth shipments to Japan grew in the second quarter. "
+        "Workers drill holes into a hillside, pour in an ammonium sulfate solution and collect "
+        "the rare earth-bearing liquid that drains out."
+    )
+    question = "What chemical is used to leach rare earths from the clays?"
+    embed = lambda texts: np.asarray(embedder.embed_documents(texts))  # noqa: E731
+    words_only = build_evidence([hit(text)], question, 45)
+    with_meaning = build_evidence([hit(text)], question, 45, embed=embed)
+    assert "ammonium sulfate" not in words_only[0].text
+    assert "ammonium sulfate" in with_meaning[0].text
