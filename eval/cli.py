@@ -28,6 +28,7 @@ def _qa(args: argparse.Namespace) -> int:
         limit=args.limit,
         ids=ids,
         k=args.k,
+        exclude=args.exclude,
         progress=args.progress or sys.stderr.isatty(),
     )
     if args.json:
@@ -101,6 +102,13 @@ def _register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--k", type=int, default=5, help="source recall/MRR cut-off in files (5)")
     q.add_argument("--json", action="store_true", help="print summary.json instead of tables")
     q.add_argument("--progress", action="store_true", help="force the progress bar")
+    q.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="leave corpus files matching GLOB out of the index (repeatable)",
+    )
 
     c = evals.add_parser("compare", help="metric deltas and changed verdicts between two runs")
     c.add_argument("run_a", help="baseline run folder")

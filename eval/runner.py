@@ -79,28 +79,29 @@ ItemCallback = Callable[[int, dict[str, Any]], None]
 # --------------------------------------------------------------------------------------------
 
 
-def corpus_files(corpus: Path) -> list[tuple[str, Path]]:
+def corpus_files(corpus: Path, exclude: Sequence[str] = ()) -> list[tuple[str, Path]]:
     """(relative path, file) of every file ingest would index in `corpus`, sorted by path."""
     from ingest.loaders import SUPPORTED_SUFFIXES
     from ingest.pipeline import discover
 
     files = []
-    for path, root in discover([corpus]):
+    for path, root in discover([corpus], exclude):
         if path.suffix.lower() in SUPPORTED_SUFFIXES and path.is_file():
             files.append((path.relative_to(root).as_posix(), path))
     return sorted(files)
 
 
-def corpus_collection(corpus: Path) -> str:
+def corpus_collection(corpus: Path, exclude: Sequence[str] = ()) -> str:
     """Collection name keyed by the corpus contents: same files, same bytes -> same name.
 
     Example: a folder holding only `a.md` with bytes b"x" always maps to the same
-    `eval-<12 hex>` name, wherever the folder lives; editing or adding a file changes it.
+    `eval-<12 hex>` name, wherever the folder lives; editing or adding a file changes it, and
+    so does excluding one.
     """
     from ingest.pipeline import file_sha256
 
     digest = hashlib.sha1()
-    for rel, path in corpus_files(corpus):
+    for rel, path in corpus_files(corpus, exclude):
         digest.update(f"{rel}\0{file_sha256(path)}\n".encode())
     return f"eval-{digest.hexdigest()[:12]}"
 
@@ -110,16 +111,23 @@ def eval_settings(settings: Settings) -> Settings:
     return settings.model_copy(update={"home": settings.eval_dir})
 
 
-def prepare_index(corpus: Path, settings: Settings, *, progress: bool = False) -> tuple[Any, Any]:
-    """Open (and bring up to date) the eval index of `corpus`: returns (Index, IngestReport)."""
+def prepare_index(
+    corpus: Path, settings: Settings, *, progress: bool = False, exclude: Sequence[str] = ()
+) -> tuple[Any, Any]:
+    """Open (and bring up to date) the eval index of `corpus`: returns (Index, IngestReport).
+
+    `exclude`: globs of files to keep out (e.g. a corpus's own SOURCES.md in a read-only folder).
+    """
     from ingest.pipeline import ingest_paths
     from ree.index import open_index
 
     if not corpus.is_dir():
         raise FileNotFoundError(f"corpus folder not found: {corpus}")
     isolated = eval_settings(settings)
-    index = open_index(corpus_collection(corpus), isolated)
-    report = ingest_paths([corpus], settings=isolated, index=index, prune=True, progress=progress)
+    index = open_index(corpus_collection(corpus, exclude), isolated)
+    report = ingest_paths(
+        [corpus], settings=isolated, index=index, prune=True, progress=progress, exclude=exclude
+    )
     if index.count() == 0:
         raise SuiteError(f"no document of {corpus} could be indexed: {report.summary()}")
     return index, report
@@ -510,6 +518,7 @@ def run_qa(
     limit: int | None = None,
     ids: Sequence[str] | None = None,
     k: int = 5,
+    exclude: Sequence[str] = (),
     settings: Settings | None = None,
     model: Any = None,
     embedder: Any = None,
@@ -548,7 +557,7 @@ def run_qa(
 
     started = time.perf_counter()
     commit = _git_commit()  # the code that answers, not whatever is checked out when it ends
-    index, ingest = prepare_index(corpus, settings, progress=progress)
+    index, ingest = prepare_index(corpus, settings, progress=progress, exclude=exclude)
     embedder = embedder or get_embedder(settings.embed_backend)
     engine = _recording_engine(settings, index, embedder, model)
     embed = MemoEmbed(embedder)
@@ -582,6 +591,7 @@ def run_qa(
         meta = {
             "suite": str(suite),
             "corpus": str(corpus.resolve()),
+            "exclude": list(exclude),
             "collection": index.name,
             "mode": mode,
             "k": k,

@@ -22,7 +22,7 @@ import fnmatch
 import hashlib
 import os
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -155,16 +155,19 @@ def _is_ignored(rel: str, patterns: list[str]) -> bool:
     return any(fnmatch.fnmatch(rel, p) or fnmatch.fnmatch(name, p) for p in patterns)
 
 
-def discover(paths: Iterable[Path]) -> Iterator[tuple[Path, Path]]:
+def discover(paths: Iterable[Path], exclude: Sequence[str] = ()) -> Iterator[tuple[Path, Path]]:
     """(file, root) pairs: folders are walked (hidden and tool folders skipped), files kept as is.
 
-    A path that does not exist is yielded as is (root = its parent): the caller reports it.
+    Files matching a `.reeignore` pattern of the folder or an `exclude` glob (matched against
+    the path relative to the folder and against the file name) are left out: `exclude` is for
+    folders you cannot write a `.reeignore` into (a read-only share). A path that does not exist
+    is yielded as is (root = its parent): the caller reports it.
     """
     for raw in paths:
         path = Path(raw).expanduser()
         if path.is_dir():
             root = path.resolve()
-            ignored = read_ignore_file(root)
+            ignored = [*read_ignore_file(root), *exclude]
             for dirpath, dirnames, filenames in os.walk(root):
                 dirnames[:] = sorted(
                     d for d in dirnames if d not in _SKIP_DIRS and not d.startswith(".")
@@ -173,7 +176,7 @@ def discover(paths: Iterable[Path]) -> Iterator[tuple[Path, Path]]:
                     rel = (Path(dirpath) / name).relative_to(root).as_posix()
                     if not name.startswith(".") and not _is_ignored(rel, ignored):
                         yield Path(dirpath) / name, root
-        else:
+        elif not _is_ignored(path.name, list(exclude)):
             yield path.absolute(), path.absolute().parent
 
 
@@ -372,8 +375,13 @@ class _Run:
             source, "ingested", chunks_added=added, chunks_removed=removed, tokens=tokens
         )
 
-    def prune(self) -> None:
-        gone = [d for d in self.index.documents() if not Path(d.path).exists()]
+    def prune(self, exclude: Sequence[str] = ()) -> None:
+        """Remove documents whose file is gone or now matches an `exclude` glob."""
+        gone = [
+            d
+            for d in self.index.documents()
+            if not Path(d.path).exists() or _is_ignored(d.source, list(exclude))
+        ]
         for doc in gone:
             removed = 0 if self.dry_run else self.index.remove_documents([doc.doc_id])
             self.report.files.append(
@@ -391,22 +399,27 @@ def ingest_paths(
     progress: bool = True,
     settings: Settings | None = None,
     index: Index | None = None,
+    exclude: Sequence[str] = (),
 ) -> IngestReport:
-    """Ingest files and folders into a collection; see the module docstring for the guarantees."""
+    """Ingest files and folders into a collection; see the module docstring for the guarantees.
+
+    `exclude`: glob patterns of files to leave out (like a `.reeignore`); with `prune`, documents
+    already indexed from such files are removed.
+    """
     settings = settings or get_settings()
     start = time.perf_counter()
     index = index or open_index(collection, settings)
     with nullcontext() if dry_run else index.writing():
         run = _Run(index, settings, dry_run, progress)
         try:
-            _run(run, [Path(p) for p in paths], prune)
+            _run(run, [Path(p) for p in paths], prune, tuple(exclude))
         finally:
             run.chunk_bar.close()
     run.report.seconds = time.perf_counter() - start
     return run.report
 
 
-def _run(run: _Run, paths: list[Path], prune: bool) -> None:
+def _run(run: _Run, paths: list[Path], prune: bool, exclude: tuple[str, ...] = ()) -> None:
     index, report = run.index, run.report
     if not run.dry_run:
         report.repaired = index.repair()
@@ -416,7 +429,7 @@ def _run(run: _Run, paths: list[Path], prune: bool) -> None:
         if not given.expanduser().exists() and not given.expanduser().is_symlink():
             report.files.append(FileOutcome(str(given), "failed", "path not found"))
             continue
-        for path, root in discover([given]):
+        for path, root in discover([given], exclude):
             key = str(path.resolve()) if path.exists() else str(path)
             if key not in run.seen_paths:  # a file named twice (folder and file) counts once
                 run.seen_paths.add(key)
@@ -432,6 +445,6 @@ def _run(run: _Run, paths: list[Path], prune: bool) -> None:
             ok=report._count("ingested", "unchanged", "would-ingest"), failed=len(report.failed)
         )
     if prune:
-        run.prune()
+        run.prune(exclude)
     if not run.dry_run:
         index.finalize()

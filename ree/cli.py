@@ -78,6 +78,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         prune=args.prune,
         dry_run=args.dry_run,
         progress=not args.json and sys.stderr.isatty() or args.progress,
+        exclude=args.exclude,
     )
     print(json.dumps(report.to_dict(), indent=2) if args.json else report.summary())
     return report.exit_code
@@ -102,6 +103,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the run summary as one JSON object")
     p.add_argument("--progress", action="store_true", help="force progress bars")
     p.add_argument("--if-empty", action="store_true", help="only ingest when the index is empty")
+    p.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="leave out files matching GLOB (repeatable), like a .reeignore line",
+    )
 
     for extend in _EXTENSIONS:
         extend(sub)

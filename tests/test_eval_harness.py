@@ -273,6 +273,9 @@ def test_collection_is_keyed_by_corpus_contents(tmp_path: Path) -> None:
     assert corpus_collection(a) == corpus_collection(b)
     (b / "sub" / "y.txt").write_text("Terbium.\n")
     assert corpus_collection(a) != corpus_collection(b)
+    # excluding a file is a different corpus; excluding a file that is not there is not
+    assert corpus_collection(a, ["y.txt"]) != corpus_collection(a)
+    assert corpus_collection(a, ["nothing-*.md"]) == corpus_collection(a)
 
 
 # --- ALCE judgments and per-item scoring (no model) ---------------------------------------------

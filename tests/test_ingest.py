@@ -309,6 +309,28 @@ def test_prune_removes_a_deleted_file_everywhere(home: Path, tmp_path: Path) -> 
     assert report.exit_code == 0
 
 
+def test_exclude_keeps_files_out_and_prune_removes_them(home: Path, tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    paths = copy_files(FILES[:3], docs)
+    settings = make_settings(home)
+    first = ingest_paths([docs], settings=settings, progress=False, exclude=[paths[0].name])
+    index = open_index(settings=settings)
+    assert paths[0].name not in doc_ids_by_source(index)
+    assert sorted(doc_ids_by_source(index)) == sorted(p.name for p in paths[1:])
+    assert first.exit_code == 0 and not first.to_dict()["failed"]
+
+    # excluding an already indexed file: kept without --prune, removed with it
+    ingest_paths([docs], settings=settings, progress=False, exclude=[paths[1].name])
+    assert paths[1].name in doc_ids_by_source(index)
+    report = ingest_paths(
+        [docs], settings=settings, progress=False, exclude=[paths[1].name], prune=True
+    )
+    assert report.to_dict()["removed"] == [paths[1].name]
+    assert paths[1].name not in doc_ids_by_source(index)
+    assert paths[0].name in doc_ids_by_source(index)  # no longer excluded: ingested now
+    assert_consistent(index)
+
+
 def test_dry_run_writes_nothing(home: Path, tmp_path: Path) -> None:
     docs = tmp_path / "docs"
     paths = copy_files(FILES[:2], docs)
