@@ -185,14 +185,24 @@ def _ends_sentence(text: str, punct_at: int, end: int) -> bool:
         return not text[end:].lstrip()[:1].isdigit()
     if word in _ABBREVIATIONS:
         return False
+    if re.fullmatch(r"\d{1,2}", written) and _ENUM_LEAD_RE.search(text[: punct_at - len(written)]):
+        return False  # "... three strands: 1. Recovering ...": a list number, not a full stop
     # an initial like "J." (upper-case only: "390,000 t." ends a sentence) or an unlisted "U.S"
     return not (re.fullmatch(r"[A-Z]", written) or re.fullmatch(r"(?:[a-z]\.)+[a-z]", word))
 
 
+# Where a number followed by "." is a list label: at the start, after a colon or after a sentence.
+_ENUM_LEAD_RE = re.compile(r"(?:^|[:.!?\]]|[:.!?]\s*\[\d+\])\s*$")
+_ENUM_LABEL_RE = re.compile(r"(?:^|(?<=:))\s*\d{1,2}[.)]\s+(?=\S)")
+
+
 def parse_claim(sentence: str) -> Claim:
-    """One sentence -> Claim: citations pulled out, markers removed, final punctuation split off."""
+    """One sentence -> Claim: citations pulled out, markers removed, final punctuation split off.
+
+    Inline list labels ("are: 1. Recovering ...", "2. Exploration ...") are dropped from the
+    text: they are layout, and a "2" must not be checked as a figure."""
     citations = parse_markers(sentence)
-    text = strip_markers(sentence)
+    text = _ENUM_LABEL_RE.sub(lambda m: " " if m.start() else "", strip_markers(sentence)).strip()
     end_match = _END_RE.search(text)
     end = end_match.group(0) if end_match else ""
     if end:

@@ -124,6 +124,7 @@ class Engine:
             {p.n: p.as_seen for p in passages},
             embed=embed,
             policy=self.settings.unsupported,
+            documents={p.n: p.hit.chunk.doc_id for p in passages},
         )
 
     # --- public API --------------------------------------------------------------------------

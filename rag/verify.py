@@ -10,13 +10,15 @@ applies that rule claim by claim and rebuilds the Markdown:
   "repaired" when its citation list changed); several cited passages may support it together;
 - a claim its citations do not support, but another provided passage does, is re-pointed there;
   a claim with no marker gets the best supporting passage attached ("repaired");
-- a claim that its citations and one more passage support together keeps its citations and
-  gains that passage ("repaired"): the evidence step keeps only a few sentences per passage, so
-  a fact and its subject often land in different passages ("placed ... on seven elements:" in
-  one, "Sm, Gd, Tb, Dy, Lu, Sc, Y" in another). Guarded, because a second passage makes any
-  word easier to find: the cited passages must hold every figure of the claim, and the added
-  passage on its own must cover a good part of the claim's words and meaning (`COMPLETING_BASE`)
-  - a source list that only contributes "White House fact sheet" or "USGS" does not qualify;
+- a claim that its citations and one more passage *of the same document* support together keeps
+  its citations and gains that passage ("repaired"): the evidence step keeps only a few
+  sentences per passage, so a fact and its subject often land in two passages of one document
+  ("10X ... lift capacity to 10,000 t" in one, "commissioned by 2028" in the next). Guarded,
+  because a second passage makes any word easier to find: the cited passages must hold every
+  figure of the claim, the added passage on its own must cover a good part of the claim's words
+  and meaning (`COMPLETING_BASE`), and it must come from a document already cited. Across
+  documents the rule verified wrong mixes in the eval runs (April's element list with October's
+  date; a 2023 table row with a "2025" report title), so it is not applied there;
 - any other claim is removed (policy "remove") or kept without markers and flagged
   " ⚠️ unverified" (policy "mark"): status "removed" / "unsupported";
 - a claim opening with "It"/"They"/"The company"... is read together with the claim before it
@@ -147,14 +149,18 @@ def verify_answer(
     embed: Callable[[list[str]], np.ndarray] | None,
     policy: Literal["remove", "mark"] = "remove",
     threshold: float = SUPPORT_THRESHOLD,
+    documents: Mapping[int, str] | None = None,
 ) -> Verification:
-    """Verify `text` against `passages` (marker number -> passage text); see the module notes."""
+    """Verify `text` against `passages` (marker number -> passage text); see the module notes.
+
+    `documents` (marker number -> document id) allows completing a claim with another passage of
+    a document it already cites; without it no claim is completed."""
     blocks = parse(text)
     contexts = _contexts(blocks)
     scorer = SupportScorer(embed)
     factual = [with_context(c.text, contexts[id(c)]) for b in blocks for c in b.claims]
     scorer.prepare(factual, list(passages.values()))
-    judge = _Judge(passages, scorer, policy, threshold)
+    judge = _Judge(passages, scorer, policy, threshold, documents)
 
     verdicts: list[ClaimVerdict] = []
     heading_verdicts: dict[int, ClaimVerdict] = {}
@@ -239,8 +245,10 @@ class _Judge:
         scorer: SupportScorer,
         policy: Literal["remove", "mark"],
         threshold: float,
+        documents: Mapping[int, str] | None = None,
     ) -> None:
         self.passages = passages
+        self.documents = documents or {}
         self.scorer = scorer
         self.policy = policy
         self.threshold = threshold
@@ -299,7 +307,8 @@ class _Judge:
 
         Only for claims that cite something (an uncited claim has no anchor to complete); each
         candidate costs one more scoring, and only passages relevant on their own are tried."""
-        if not valid:
+        cited_docs = {self.documents.get(n) for n in valid} - {None}
+        if not valid or not cited_docs:
             return None
         cited = "\n".join(self.passages[n] for n in valid)
         cited_score = (
@@ -310,6 +319,8 @@ class _Judge:
         best: tuple[float, int] | None = None
         for n, passage in self.passages.items():
             if n in valid or scores[n].base < COMPLETING_BASE:
+                continue
+            if self.documents.get(n) not in cited_docs:
                 continue
             joint = self.scorer.score(claim.text, f"{cited}\n{passage}", context)
             if joint.supports(self.threshold) and (best is None or joint.score > best[0]):

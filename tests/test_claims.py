@@ -163,3 +163,23 @@ def test_bold_line_counts_as_heading_and_numbered_list_as_bullets() -> None:
     assert [b.kind for b in blocks] == ["heading", "bullet", "bullet"]
     assert [b.prefix for b in blocks[1:]] == ["1. ", "2. "]
     assert render(blocks) == "**What changed in 2025?**\n1. Licences [2]\n2. Quotas [3]"
+
+
+def test_inline_numbered_list_is_not_cut_at_its_numbers() -> None:
+    # the small model writes lists inline; "1." is a label, not a full stop
+    text = (
+        "The plan has three strands: 1. Recovering associated elements [1]. "
+        "2. Exploration for new mines [1]. 3. Building magnet plants [2]."
+    )
+    claims = [parse_claim(s) for s in split_sentences(text)]
+    assert [c.text for c in claims] == [
+        "The plan has three strands: Recovering associated elements",
+        "Exploration for new mines",
+        "Building magnet plants",
+    ]
+    assert [c.citations for c in claims] == [[1], [1], [2]]
+    # a number ending a sentence is still a full stop
+    assert split_sentences("Output rose to 12. Prices fell.") == [
+        "Output rose to 12.",
+        "Prices fell.",
+    ]

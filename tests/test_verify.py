@@ -214,10 +214,18 @@ def test_claim_completed_by_one_more_passage(embed) -> None:
         3: "| 4 | `wh_fact_sheet.md` | Fact Sheet | The White House | 15 Apr 2025 |",
     }
     claim = "In April 2025 China placed export licensing on seven rare earths: Sm, Gd, Tb and Dy"
-    v = verify_answer(f"{claim} [1].", passages, embed=embed)
+    same_doc = {1: "controls-brief", 2: "controls-brief", 3: "sources-list"}
+    v = verify_answer(f"{claim} [1].", passages, embed=embed, documents=same_doc)
     (verdict,) = v.claims
     assert (verdict.status, verdict.citations) == ("repaired", [1, 2])
     assert "together with added [2]" in verdict.reason and v.text == f"{claim} [1][2]."
+
+    # the same two passages from two documents (or with no document ids): not joined - across
+    # documents the rule verified wrong mixes (one document's list with another's date)
+    other_doc = {1: "controls-brief", 2: "timeline-csv", 3: "sources-list"}
+    for documents in (other_doc, None):
+        v = verify_answer(f"{claim} [1].", passages, embed=embed, documents=documents)
+        assert v.claims[0].status == "removed"
 
 
 def test_completion_needs_the_figures_in_the_cited_passage(embed) -> None:
@@ -227,7 +235,10 @@ def test_completion_needs_the_figures_in_the_cited_passage(embed) -> None:
     }
     # the figure is only in [2], the place only in [1]: not joined, and [2] alone lacks Narva
     v = verify_answer(
-        "Neo's Narva plant makes 2,000 tonnes of magnets a year [1].", passages, embed=embed
+        "Neo's Narva plant makes 2,000 tonnes of magnets a year [1].",
+        passages,
+        embed=embed,
+        documents={1: "neo", 2: "neo"},
     )
     assert v.claims[0].status == "removed" and v.text == ""
 
@@ -239,5 +250,5 @@ def test_a_source_list_does_not_complete_a_claim(embed) -> None:
         2: "| 7 | `wh_2025-03-20_fact_sheet.md` | Fact Sheet | The White House | 20 Mar 2025 |",
     }
     claim = "The March 2025 White House fact sheet says China will issue general licenses"
-    v = verify_answer(f"{claim} [1].", passages, embed=embed)
+    v = verify_answer(f"{claim} [1].", passages, embed=embed, documents={1: "wh", 2: "wh"})
     assert v.claims[0].status == "removed"
