@@ -78,7 +78,11 @@ class Settings(BaseSettings):
     exact_boost: float = Field(
         3.0, ge=0, description="Extra BM25 weight for queries with names, acronyms or numbers."
     )
-    evidence_tokens: int = Field(500, ge=100, description="Token budget for evidence passages.")
+    evidence_tokens: int = Field(
+        300,
+        ge=100,
+        description="Token budget of the sources block shown to the LLM (labels included).",
+    )
     prompts_dir: Path | None = Field(None, description="Prompt files folder (default: ./prompts).")
     condense: Literal["auto", "llm", "rules"] = Field(
         "auto", description="How follow-ups become standalone questions."
