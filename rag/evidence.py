@@ -33,7 +33,7 @@ Embed = Callable[[list[str]], np.ndarray]
 # How much a passage's sentences are worth per rank step down (rank 0 = 1.0, rank 4 = 0.6).
 RANK_DISCOUNT = 0.1
 # A label longer than this many title words is cut: the label is paid for on every request.
-LABEL_TITLE_WORDS = 12
+LABEL_TITLE_WORDS = 8
 # Tokens between two rendered passages and after a label ("\n\n", "\n").
 _SEPARATOR_TOKENS = 2
 
@@ -45,10 +45,17 @@ class Passage:
     n: int
     hit: Hit
     text: str
+    same_as: int = 0  # the number of an earlier passage of the same document, if any
 
     @property
     def label(self) -> str:
-        return f"[{self.n}] {passage_title(self.hit)}"
+        """`[n] Title | date`, or `[n] same document as [m]` for a document already labelled: a
+        full label costs ~30 prompt tokens (digits are one token each for Qwen), a second
+        passage of the same document needs only its number (and page)."""
+        if not self.same_as:
+            return f"[{self.n}] {passage_title(self.hit)}"
+        page = self.hit.metadata.get("page")
+        return f"[{self.n}] same document as [{self.same_as}]" + (f", p. {page}" if page else "")
 
     @property
     def as_seen(self) -> str:
@@ -203,24 +210,31 @@ def build_evidence(
         candidates.append((-score, rank, j, count_tokens(sentence) + 1))
     candidates.sort()
 
+    docs = [h.chunk.doc_id for h in hits]
+    short_label = count_tokens("[10] same document as [10], p. 100") + _SEPARATOR_TOKENS
     keep: dict[int, set[int]] = {}
     used = 0
     for _neg, rank, j, cost in candidates:
-        extra = cost + (0 if rank in keep else label_cost[rank])
-        if used + extra <= budget:
+        if rank not in keep:  # opening a passage pays its label; a document's second one less
+            cost += short_label if docs[rank] in {docs[r] for r in keep} else label_cost[rank]
+        if used + cost <= budget:
             keep.setdefault(rank, set()).add(j)
-            used += extra
+            used += cost
     cut = -1
     if not keep:  # even the best sentence is longer than the budget: show it cut
         _neg, cut, j, _cost = candidates[0]
         units[cut][j] = (_cut(units[cut][j][0], budget - label_cost[cut]), units[cut][j][1])
         keep[cut] = {j}
 
-    passages = []
+    passages: list[Passage] = []
+    first_of_doc: dict[str, int] = {}
     for rank in sorted(keep):
         whole = len(keep[rank]) == len(units[rank]) and rank != cut
         body = texts[rank].strip() if whole else _join(units[rank], keep[rank])
-        passages.append(Passage(len(passages) + 1, hits[rank], body))
+        n = len(passages) + 1
+        doc = hits[rank].chunk.doc_id
+        first = first_of_doc.setdefault(doc, n)
+        passages.append(Passage(n, hits[rank], body, same_as=first if first != n else 0))
     return passages
 
 

@@ -10,11 +10,13 @@ from ree.index.records import Chunk
 from ree.runtime import count_tokens
 
 
-def hit(text: str, title: str = "Brief", published: str = "2025-01-02", page: int = 0) -> Hit:
+def hit(
+    text: str, title: str = "Brief", published: str = "2025-01-02", page: int = 0, part: int = 0
+) -> Hit:
     meta = {"title": title, "published": published, "source": f"{title}.md"}
     if page:
         meta["page"] = page
-    chunk = Chunk(id=title, doc_id=title, text=text, embed_text=text, metadata=meta)
+    chunk = Chunk(id=f"{title}#{part}", doc_id=title, text=text, embed_text=text, metadata=meta)
     return Hit(chunk=chunk, score=1.0, text=text)
 
 
@@ -79,8 +81,22 @@ def test_label_has_number_title_date_and_page_and_long_titles_are_cut():
     h = hit("x", title=" ".join(f"word{i}" for i in range(20)), page=7)
     label = passage_label(3, h)
     assert label.startswith("[3] word0 word1")
-    assert "word19" not in label and "..." in label
+    assert "word8" not in label and "..." in label
     assert label.endswith("| 2025-01-02 | p. 7")
+
+
+def test_a_second_passage_of_a_document_gets_a_short_label():
+    first = hit("Lynas mines at Mt Weld in Western Australia.", title="Lynas profile", part=0)
+    other = hit("MP Materials mines at Mountain Pass.", title="MP brief")
+    second = hit("Lynas separates in Malaysia.", title="Lynas profile", page=3, part=1)
+    passages = build_evidence([first, other, second], "Where does Lynas mine and separate?", 300)
+    assert [p.label for p in passages] == [
+        "[1] Lynas profile | 2025-01-02",
+        "[2] MP brief | 2025-01-02",
+        "[3] same document as [1], p. 3",
+    ]
+    # verification still reads the full title with the text
+    assert passages[2].as_seen.startswith("Lynas profile | 2025-01-02 | p. 3\n")
 
 
 def test_no_hits_no_passages():
