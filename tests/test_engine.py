@@ -98,13 +98,17 @@ def test_invalid_marker_is_dropped(sample_index, embedder) -> None:
 
 
 def test_wrong_citation_is_repointed(sample_index, embedder) -> None:
-    probe = make_engine(sample_index, embedder, ExtractiveChatModel())
+    # a roomy budget, so that some passage shown does not carry the $110 figure
+    probe = make_engine(sample_index, embedder, ExtractiveChatModel(), evidence_tokens=600)
     ev = evidence_for(probe, PRICE_Q)
     right = passage_with(ev, "110")
     wrong = next(n for n in ev if n != right and "110" not in ev[n])
     sentence = sentence_with(ev[right], "110")
     engine = make_engine(
-        sample_index, embedder, ScriptedChatModel(replies=[f"{sentence} [{wrong}]."])
+        sample_index,
+        embedder,
+        ScriptedChatModel(replies=[f"{sentence} [{wrong}]."]),
+        evidence_tokens=600,
     )
     ans = engine.answer(PRICE_Q)
     assert ans.repaired == 1
