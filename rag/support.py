@@ -339,7 +339,7 @@ def score_support(
     joins the claim for words and meaning - `claim_vec` is then the vector of
     `with_context(claim, context)` - but never for figures, negation or the other rules.
     """
-    claim = strip_markers(claim)
+    claim = strip_attribution(strip_markers(claim))
     sentences = passage_sentences(passage)
     claim_words = content_words(with_context(claim, context))
     passage_words = content_words(passage)
@@ -397,6 +397,39 @@ def score_support(
         missing_names=missing_names,
         penalties=penalties,
     )
+
+
+_ATTRIBUTION_RES = (
+    # "According to the September 2024 White House fact sheet, Mountain Pass is ..."
+    re.compile(r"^\s*according to [^,]{2,100},\s*", re.I),
+    # "... in 1984 according to the USGS historical statistics (DS140) was 25,300 t"
+    re.compile(
+        r",?\s*\baccording to (?:the )?[^,;]{2,100}?"
+        r"(?=\s+(?:was|were|is|are|has|have|had|will|would)\b|\s*[,;]|\s*$)",
+        re.I,
+    ),
+    # "... in the USGS data", "... from the 2025 fact sheet"
+    re.compile(
+        r",?\s*\b(?:in|from) the (?:[\w.()-]+ ){0,5}"
+        r"(?:data|statistics|fact sheet|report|summaries|summary)\b",
+        re.I,
+    ),
+)
+
+
+def strip_attribution(claim: str) -> str:
+    """The claim without the source it names ("according to the USGS data", "in the 2024 fact
+    sheet"): the small model restates the question's attribution, and those names ("White
+    House", "USGS") are rarely in the passage text, so they read as missing names and sink a
+    correct sentence. The citation already says where a fact comes from; the fact is what is
+    checked. If too little is left, the claim is kept whole."""
+    stripped = claim
+    for pattern in _ATTRIBUTION_RES:
+        stripped = pattern.sub("", stripped)
+    stripped = stripped.strip()
+    if len(content_words(stripped)) < 3:
+        return claim
+    return stripped[:1].upper() + stripped[1:]
 
 
 def with_context(claim: str, context: str) -> str:

@@ -17,6 +17,7 @@ from rag.support import (
     qualifiers,
     score_support,
     stem,
+    strip_attribution,
     word_bases,
 )
 
@@ -234,3 +235,30 @@ def test_derivations_accents_and_aliases_match() -> None:
     assert "heat" in content_words("at high operating temperatures")
     # the U.S. Code is not the United States
     assert "usa" not in content_words("42 U.S.C. 13344") and "usc" in content_words("42 USC 13344")
+
+
+@pytest.mark.parametrize(
+    ("claim", "stripped"),
+    [
+        (
+            "According to the September 2024 White House fact sheet, Mountain Pass is the only mine",
+            "Mountain Pass is the only mine",
+        ),
+        (
+            "U.S. rare earth production in 1984 according to the USGS statistics (DS140) was 25,300 t",
+            "U.S. rare earth production in 1984 was 25,300 t",
+        ),
+        (
+            "The dysprosium oxide price in 2024 in the USGS data was $260/kg",
+            "The dysprosium oxide price in 2024 was $260/kg",
+        ),
+        (
+            "Global production rose to 390,000 t, according to USGS",
+            "Global production rose to 390,000 t",
+        ),
+        ("According to USGS, yes", "According to USGS, yes"),  # too little left: kept whole
+        ("China refines most rare earths", "China refines most rare earths"),
+    ],
+)
+def test_strip_attribution(claim: str, stripped: str) -> None:
+    assert strip_attribution(claim) == stripped
