@@ -56,8 +56,9 @@ def running(
     tmp_path_factory: pytest.TempPathFactory, embedder_home: Path, embedder
 ) -> Iterator[RunningApp]:  # noqa: ANN001
     pipeline_embedder(embedder_home)
+    # a roomy evidence budget: the scripted insights answer cites three different passages
     probe: Engine = build_engine(
-        tmp_path_factory.mktemp("ui-browser-home"), embedder, condense="rules"
+        tmp_path_factory.mktemp("ui-browser-home"), embedder, condense="rules", evidence_tokens=700
     )
     model = ScriptedChatModel(replies=[brief_reply(probe), insights_reply(probe)])
     engine = Engine(probe.settings, index=probe.index, embedder=embedder, model=model)
