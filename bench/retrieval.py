@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from eval.metrics import summarize_latency  # noqa: E402
 from rag.retriever import HybridRetriever  # noqa: E402
-from ree.index import Chunk, DocumentRecord, Index  # noqa: E402
+from ree.index import Chunk, DocumentRecord, Index, chunk_metadata  # noqa: E402
 from ree.settings import Settings  # noqa: E402
 
 N_DOCS = 2000
@@ -102,21 +102,17 @@ def build(index: Index, n_chunks: int, seed: int = 7) -> dict:
         drawn = draw(rng, words, cdf, per_doc * WORDS_PER_CHUNK)
         for i in range(per_doc):
             text = " ".join(drawn[i * WORDS_PER_CHUNK : (i + 1) * WORDS_PER_CHUNK])
-            meta = {
-                "doc_id": doc_id,
-                "source": source,
-                "title": title,
-                "doc_type": "markdown",
-                "published": published,
-                "published_int": pub_int,
-                "url": "",
-                "page": 0,
-                "section": "",
-                "chunk_index": i,
-                "tokens": WORDS_PER_CHUNK,
-                "content_hash": f"{d}-{i}",
-                "ingested_at": now,
-            }
+            meta = chunk_metadata(
+                doc_id=doc_id,
+                source=source,
+                title=title,
+                published=published,
+                published_int=pub_int,
+                chunk_index=i,
+                tokens=WORDS_PER_CHUNK,
+                content_hash=f"{d}-{i}",
+                ingested_at=now,
+            )
             chunks.append(Chunk(f"{doc_id}:{i:05d}", doc_id, text, f"{title}\n{text}", meta))
         record = DocumentRecord(
             doc_id,

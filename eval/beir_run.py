@@ -28,7 +28,7 @@ from tqdm import tqdm
 from eval.beir import BeirDataset, evaluate_run, load_beir
 from eval.metrics import summarize_latency
 from rag.retriever import HybridRetriever, Mode
-from ree.index import Chunk, DocumentRecord, Index
+from ree.index import Chunk, DocumentRecord, Index, chunk_metadata
 from ree.settings import Settings, get_settings
 
 #: Bump when the way documents become chunks changes: the cached index is then rebuilt.
@@ -58,21 +58,16 @@ def _records(doc_id: str, doc: dict[str, str], now: int) -> tuple[DocumentRecord
     title = doc.get("title", "") or ""
     text = f"{title}\n{doc['text']}" if title else doc["text"]
     tokens = len(text.split())
-    meta: dict[str, Any] = {
-        "doc_id": doc_id,
-        "source": doc_id,
-        "title": title,
-        "doc_type": "beir",
-        "published": "",
-        "published_int": 0,
-        "url": "",
-        "page": 0,
-        "section": "",
-        "chunk_index": 0,
-        "tokens": tokens,
-        "content_hash": hashlib.sha1(text.encode()).hexdigest()[:16],
-        "ingested_at": now,
-    }
+    meta = chunk_metadata(
+        doc_id=doc_id,
+        source=doc_id,
+        title=title,
+        doc_type="beir",
+        chunk_index=0,
+        tokens=tokens,
+        content_hash=hashlib.sha1(text.encode()).hexdigest()[:16],
+        ingested_at=now,
+    )
     record = DocumentRecord(
         doc_id=doc_id,
         path=f"beir:{doc_id}",

@@ -39,6 +39,7 @@ from ree.index import (
     DocumentRecord,
     Index,
     chunk_fingerprint,
+    chunk_metadata,
     make_chunk_id,
     make_doc_id,
     open_index,
@@ -194,20 +195,17 @@ def build_chunks(
     """Chunk a loaded document and attach the metadata every chunk carries."""
     chunker = Chunker(settings.chunk_tokens, settings.chunk_overlap, count_tokens)
     published = doc.published or ""
-    base = {
-        "doc_id": doc_id,
-        "source": source,
-        "title": doc.title,
-        "doc_type": doc.doc_type,
-        "published": published,
-        "published_int": (date_to_int(published) or 0) if published else 0,
-        "url": doc.source_url or "",
-        "ingested_at": ingested_at,
-    }
     out = []
     for i, piece in enumerate(chunker.chunk(doc)):
-        meta = dict(base)
-        meta.update(
+        meta = chunk_metadata(
+            doc_id=doc_id,
+            source=source,
+            title=doc.title,
+            doc_type=doc.doc_type,
+            published=published,
+            published_int=(date_to_int(published) or 0) if published else 0,
+            url=doc.source_url or "",
+            ingested_at=ingested_at,
             page=piece.page or 0,
             section=piece.section,
             chunk_index=i,

@@ -53,7 +53,7 @@ class Passage:
         full label costs ~30 prompt tokens (digits are one token each for Qwen), a second
         passage of the same document needs only its number (and page)."""
         if not self.same_as:
-            return f"[{self.n}] {passage_title(self.hit)}"
+            return passage_label(self.n, self.hit)
         page = self.hit.metadata.get("page")
         return f"[{self.n}] same document as [{self.same_as}]" + (f", p. {page}" if page else "")
 
@@ -213,12 +213,14 @@ def build_evidence(
     docs = [h.chunk.doc_id for h in hits]
     short_label = count_tokens("[10] same document as [10], p. 100") + _SEPARATOR_TOKENS
     keep: dict[int, set[int]] = {}
+    opened_docs: set[str] = set()
     used = 0
     for _neg, rank, j, cost in candidates:
         if rank not in keep:  # opening a passage pays its label; a document's second one less
-            cost += short_label if docs[rank] in {docs[r] for r in keep} else label_cost[rank]
+            cost += short_label if docs[rank] in opened_docs else label_cost[rank]
         if used + cost <= budget:
             keep.setdefault(rank, set()).add(j)
+            opened_docs.add(docs[rank])
             used += cost
     cut = -1
     if not keep:  # even the best sentence is longer than the budget: show it cut

@@ -71,20 +71,25 @@ def workspace(tmp_path_factory: pytest.TempPathFactory, ready: None) -> dict[str
     return {"root": root, "corpus": corpus, "suite": suite, "settings": settings}
 
 
+def run_fake(workspace: dict[str, Any], embedder, out: str, **kwargs: Any) -> Any:  # noqa: ANN001
+    """`run_qa` of the workspace suite over its corpus, with the extractive fake LLM by default."""
+    kwargs.setdefault("model", ExtractiveChatModel())
+    return run_qa(
+        workspace["suite"],
+        workspace["corpus"],
+        out=workspace["root"] / out,
+        settings=workspace["settings"],
+        embedder=embedder,
+        progress=False,
+        **kwargs,
+    )
+
+
 @pytest.fixture(scope="module")
 def first_run(workspace: dict[str, Any], embedder) -> Any:  # noqa: ANN001
     user = open_index(None, workspace["settings"])
     before = (user.count(), [d.doc_id for d in user.documents()])
-    run = run_qa(
-        workspace["suite"],
-        workspace["corpus"],
-        out=workspace["root"] / "run1",
-        settings=workspace["settings"],
-        model=ExtractiveChatModel(),
-        embedder=embedder,
-        progress=False,
-    )
-    return run, before
+    return run_fake(workspace, embedder, "run1"), before
 
 
 # --- outputs ------------------------------------------------------------------------------------
@@ -160,16 +165,7 @@ def test_second_run_reuses_the_eval_index(
     first_run: Any, workspace: dict[str, Any], embedder
 ) -> None:  # noqa: ANN001
     run1, _ = first_run
-    run2 = run_qa(
-        workspace["suite"],
-        workspace["corpus"],
-        out=workspace["root"] / "run2",
-        settings=workspace["settings"],
-        model=ExtractiveChatModel(),
-        embedder=embedder,
-        limit=1,
-        progress=False,
-    )
+    run2 = run_fake(workspace, embedder, "run2", limit=1)
     assert run2.summary["meta"]["collection"] == run1.summary["meta"]["collection"]
     assert run2.ingest.chunks_added == 0
     assert run2.ingest.to_dict()["unchanged"] == len(FILES)
@@ -184,17 +180,8 @@ def test_ctrl_c_midway_still_writes_the_report(
         if i == 1:
             raise KeyboardInterrupt
 
-    out = workspace["root"] / "interrupted"
-    run = run_qa(
-        workspace["suite"],
-        workspace["corpus"],
-        out=out,
-        settings=workspace["settings"],
-        model=ExtractiveChatModel(),
-        embedder=embedder,
-        progress=False,
-        on_item=stop_at_second,
-    )
+    run = run_fake(workspace, embedder, "interrupted", on_item=stop_at_second)
+    out = run.out
     assert run.interrupted and len(run.rows) == 2
     summary = json.loads((out / "summary.json").read_text())
     assert summary["meta"]["interrupted"] and summary["meta"]["completed"] == 2
@@ -214,17 +201,8 @@ def test_sigterm_is_handled_like_ctrl_c(
     def terminate_after_first(i: int, row: dict) -> None:
         os.kill(os.getpid(), signal.SIGTERM)
 
-    out = workspace["root"] / "terminated"
-    run = run_qa(
-        workspace["suite"],
-        workspace["corpus"],
-        out=out,
-        settings=workspace["settings"],
-        model=ExtractiveChatModel(),
-        embedder=embedder,
-        progress=False,
-        on_item=terminate_after_first,
-    )
+    run = run_fake(workspace, embedder, "terminated", on_item=terminate_after_first)
+    out = run.out
     assert run.interrupted and len(run.rows) == 1
     assert json.loads((out / "summary.json").read_text())["meta"]["completed"] == 1
     assert signal.getsignal(signal.SIGTERM) is before  # handler restored
@@ -242,16 +220,8 @@ class _InterruptedModel(ExtractiveChatModel):
 def test_ctrl_c_inside_the_model_keeps_finished_answers(
     first_run: Any, workspace: dict[str, Any], embedder
 ) -> None:  # noqa: ANN001
-    out = workspace["root"] / "interrupted-model"
-    run = run_qa(
-        workspace["suite"],
-        workspace["corpus"],
-        out=out,
-        settings=workspace["settings"],
-        model=_InterruptedModel(),
-        embedder=embedder,
-        progress=False,
-    )
+    run = run_fake(workspace, embedder, "interrupted-model", model=_InterruptedModel())
+    out = run.out
     assert run.interrupted
     assert 1 <= len(run.rows) < len(IDS)
     assert json.loads((out / "summary.json").read_text())["meta"]["completed"] == len(run.rows)

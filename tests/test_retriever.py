@@ -33,7 +33,15 @@ from rag.fusion import (
     shingles,
 )
 from rag.retriever import COVERAGE_FLOOR, HybridRetriever, coverage_of
-from ree.index import Chunk, DocumentRecord, Index, chunk_fingerprint, make_chunk_id, make_doc_id
+from ree.index import (
+    Chunk,
+    DocumentRecord,
+    Index,
+    chunk_fingerprint,
+    chunk_metadata,
+    make_chunk_id,
+    make_doc_id,
+)
 
 BEIR_TINY = Path(__file__).parent / "fixtures" / "beir-tiny"
 MODES = ("dense", "bm25", "hybrid")
@@ -97,21 +105,16 @@ def _doc(source: str, published: str, texts: list[str]) -> tuple[DocumentRecord,
     pub_int = int(published.replace("-", "")) if published else 0
     chunks = []
     for i, text in enumerate(texts):
-        meta = {
-            "doc_id": doc_id,
-            "source": source,
-            "title": title,
-            "doc_type": "markdown",
-            "published": published,
-            "published_int": pub_int,
-            "url": "",
-            "page": 0,
-            "section": "",
-            "chunk_index": i,
-            "tokens": len(text.split()),
-            "content_hash": str(abs(hash(text)) % 10**12),
-            "ingested_at": 0,
-        }
+        meta = chunk_metadata(
+            doc_id=doc_id,
+            source=source,
+            title=title,
+            published=published,
+            published_int=pub_int,
+            chunk_index=i,
+            tokens=len(text.split()),
+            content_hash=str(abs(hash(text)) % 10**12),
+        )
         embed_text = f"{title}\n{text}"
         cid = make_chunk_id(doc_id, i, chunk_fingerprint(embed_text, meta))
         chunks.append(Chunk(cid, doc_id, text, embed_text, meta))

@@ -20,7 +20,13 @@ except ImportError:  # pragma: no cover
 
 from ree.index.docstore import DocStore, DocumentRecord
 from ree.index.keyword import KeywordIndex, tokenize
-from ree.index.records import Chunk, chunk_fingerprint, make_chunk_id, make_doc_id
+from ree.index.records import (
+    Chunk,
+    chunk_fingerprint,
+    chunk_metadata,
+    make_chunk_id,
+    make_doc_id,
+)
 from ree.index.vectors import VectorStore, VectorStoreError, open_client
 from ree.settings import Settings, get_settings
 
@@ -32,6 +38,7 @@ __all__ = [
     "KeywordIndex",
     "VectorStoreError",
     "chunk_fingerprint",
+    "chunk_metadata",
     "make_chunk_id",
     "make_doc_id",
     "open_index",

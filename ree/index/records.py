@@ -31,6 +31,41 @@ def make_chunk_id(doc_id: str, index: int, text: str) -> str:
     return f"{doc_id}:{index:05d}:{sha1_hex(text, 12)}"
 
 
+def chunk_metadata(
+    *,
+    doc_id: str,
+    source: str,
+    title: str,
+    chunk_index: int,
+    tokens: int,
+    content_hash: str,
+    doc_type: str = "markdown",
+    published: str = "",
+    published_int: int = 0,
+    url: str = "",
+    page: int = 0,
+    section: str = "",
+    ingested_at: int = 0,
+) -> dict[str, MetaValue]:
+    """The metadata every chunk carries (the filters, citations and the docstore read these
+    keys), in one place for ingest and for the synthetic chunks of benchmarks and tests."""
+    return {
+        "doc_id": doc_id,
+        "source": source,
+        "title": title,
+        "doc_type": doc_type,
+        "published": published,
+        "published_int": published_int,
+        "url": url,
+        "page": page,
+        "section": section,
+        "chunk_index": chunk_index,
+        "tokens": tokens,
+        "content_hash": content_hash,
+        "ingested_at": ingested_at,
+    }
+
+
 def chunk_fingerprint(embed_text: str, metadata: dict[str, MetaValue]) -> str:
     """The string a chunk id hashes: embedded text plus metadata, minus the ingest time."""
     stable = {k: v for k, v in metadata.items() if k != "ingested_at"}
