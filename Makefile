@@ -14,7 +14,7 @@ export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: install run test test-fast lint format bench browser clean
+.PHONY: install run test test-fast lint lint-check format bench browser clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,17 +36,27 @@ run: install
 	$(BIN)/ree ingest data/sample --if-empty
 	$(BIN)/ree chat
 
+# Three suites, each run even when an earlier one fails; the summary shows all three results.
 test: install browser
-	$(BIN)/ruff check .
-	$(BIN)/pytest -q -m "not slow"
-	$(BIN)/pytest -q -m slow
+	@status=0; summary=""; \
+	run() { name=$$1; shift; echo "== $$name: $$*"; \
+	  if "$$@"; then summary="$$summary\n  $$name: passed"; \
+	  else summary="$$summary\n  $$name: FAILED"; status=1; fi; }; \
+	run lint $(MAKE) --no-print-directory lint-check; \
+	run fast $(BIN)/pytest -q -m "not slow and not browser"; \
+	run slow $(BIN)/pytest -q -m "slow"; \
+	run browser $(BIN)/pytest -q -m "browser and not slow"; \
+	printf "== summary:$$summary\n"; exit $$status
 
 test-fast: install
 	$(BIN)/pytest -q -m "not slow and not browser"
 
-lint: install
+lint: install lint-check
+
+lint-check:
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: install
 	$(BIN)/ruff format .

@@ -49,7 +49,7 @@ def prime(engine: Engine, mode: str) -> None:
         sources="[1] priming\nnothing", question="priming"
     )
     roles = {"system": "system", "human": "user", "ai": "assistant"}
-    engine.model._load().create_chat_completion(
+    engine.model.load().create_chat_completion(
         messages=[{"role": roles[m.type], "content": str(m.content)} for m in messages],
         max_tokens=1,
         temperature=0.0,
@@ -84,7 +84,7 @@ def time_direct(engine: Engine, q: str, mode: str) -> dict:
     )
     roles = {"system": "system", "human": "user", "ai": "assistant"}
     chat = [{"role": roles[m.type], "content": str(m.content)} for m in messages]
-    llama = engine.model._load()
+    llama = engine.model.load()
     prime(engine, mode)
     start = time.perf_counter()
     ttft = None

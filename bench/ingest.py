@@ -81,8 +81,8 @@ def prepare_home(home: Path) -> None:
 def run_ours(files: list[Path], home: Path) -> dict:
     from ingest import ingest_paths
     from ree.index import open_index
-    from ree.runtime import count_tokens
     from ree.settings import load_settings
+    from ree.text import count_tokens
 
     settings = load_settings(home=home, _env_file=None)
     index = open_index(settings=settings)  # Chroma client start-up: not timed (naive: same)
@@ -122,7 +122,7 @@ def run_naive(files: list[Path], home: Path, embedder) -> dict:  # noqa: ANN001 
     from langchain_core.documents import Document
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-    from ree.runtime import count_tokens
+    from ree.text import count_tokens
 
     client = chromadb.PersistentClient(
         path=str(home / "naive-chroma"), settings=ChromaSettings(anonymized_telemetry=False)
@@ -225,8 +225,9 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="ree-bench-ingest-"))
     try:
         prepare_home(work / "models-home")
-        from ree.runtime import count_tokens, get_embedder
+        from ree.runtime import get_embedder
         from ree.runtime.embeddings import Embedder
+        from ree.text import count_tokens
 
         count_tokens("warm up the tokenizer")
         int8 = get_embedder("onnx-int8")  # what the pipeline uses

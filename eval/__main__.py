@@ -1,11 +1,10 @@
-"""`python -m eval qa|compare|beir ...`: the same as `ree eval ...` (for checkouts without the
-`ree` script on PATH)."""
+"""`python -m eval ...` is `ree eval ...` (for checkouts without the `ree` script on PATH).
 
-from __future__ import annotations
+An entry point, not library code: the import-linter contract lists it as the one exception."""
 
 import sys
 
-from ree.cli import main
+from interfaces.cli import main
 
 if __name__ == "__main__":
     sys.exit(main(["eval", *sys.argv[1:]]))

@@ -8,9 +8,9 @@ This runner makes that shift measurable and reproducible:
   (`eval-<sha1 of sorted (relative path, file sha256)>[:12]`) under `Settings.eval_dir`, so the
   user's index is never touched, and a second run over the same files reuses the index (ingest is
   incremental: nothing is re-embedded).
-* Every question goes through `Engine.answer` exactly as `ree ask` would run it; the retrieval the
-  engine did is recorded (not repeated) for the retrieval metrics, and citations are judged
-  against `Answer.evidence`, the passages exactly as the model saw them.
+* Every question goes through `Engine.answer` exactly as `ree ask` would run it; the retrieval
+  metrics read `Answer.retrieved` (what the engine retrieved, not a second search), and
+  citations are judged against `Answer.evidence`, the passages exactly as the model saw them.
 * Judgments that need a model (does a passage support a statement?) are made here with the
   project's own support scorer (`rag.support`, the same one verification uses); the metrics
   themselves are the pure functions of `eval.metrics`.
@@ -159,12 +159,12 @@ def judge_statements(
     """
     from rag.claims import parse
     from rag.support import SUPPORT_THRESHOLD
-    from rag.verify import _contexts, is_structural  # _contexts: see the report's hook list
+    from rag.verify import claim_contexts, is_structural
 
     threshold = SUPPORT_THRESHOLD if threshold is None else threshold
     refusal = refusal.strip().rstrip(".").lower()
     blocks = parse(text)
-    contexts = _contexts(blocks)
+    contexts = claim_contexts(blocks)
     statements: list[Statement] = []
     markers: list[int] = []
     for block in blocks:
@@ -367,45 +367,11 @@ class QARun:
     files: dict[str, Path] = field(default_factory=dict)
 
 
-def _recording_engine(settings: Settings, index: Any, embedder: Any, model: Any) -> Any:
-    """An `Engine` that keeps the retrieval of the last question (the engine does not expose it)."""
-    from rag.engine import Engine
-
-    class RecordingEngine(Engine):
-        last_retrieval: Any = None
-
-        def retrieve(self, question: str, filters: Any = None) -> Any:
-            self.last_retrieval = super().retrieve(question, filters)
-            return self.last_retrieval
-
-    return RecordingEngine(settings, index=index, embedder=embedder, model=model)
-
-
 def _citation_row(c: Any) -> dict[str, Any]:
     return {"n": c.n, "source": c.source, "title": c.title, "page": c.page, "quote": c.quote}
 
 
-class MemoEmbed:
-    """Embedding with a run-wide memo: the same passages come back question after question."""
-
-    def __init__(self, embedder: Any) -> None:
-        self.embedder = embedder
-        self.memo: dict[str, Any] = {}
-
-    def __call__(self, texts: list[str]) -> Any:
-        import numpy as np
-
-        todo = [t for t in dict.fromkeys(texts) if t not in self.memo]
-        if todo:
-            self.memo.update(zip(todo, self.embedder.embed(todo), strict=True))
-        if not texts:
-            return np.zeros((0, 0), dtype=np.float32)
-        return np.stack([self.memo[t] for t in texts])
-
-
-def answer_item(
-    engine: Any, item: QAItem, *, mode: str, k: int, embed: MemoEmbed | None = None
-) -> dict[str, Any]:
+def answer_item(engine: Any, item: QAItem, *, mode: str, k: int) -> dict[str, Any]:
     """Run one question through the engine and build its results row (scored).
 
     The ALCE judgments use `Answer.evidence`, the numbered passages exactly as the model saw them
@@ -413,18 +379,15 @@ def answer_item(
     """
     from rag.support import SupportScorer
 
-    engine.last_retrieval = None
     answer = engine.answer(item.question, mode=mode)
-    retrieval = engine.last_retrieval
-    hits = retrieval.hits if retrieval is not None else []
     texts = dict(answer.evidence)
-    scorer = SupportScorer(embed or MemoEmbed(engine.embedder))
+    scorer = SupportScorer(engine.embed)
     judge = functools.partial(
         judge_statements, passages=texts, scorer=scorer, refusal=engine.refusal
     )
     draft = judge(answer.draft) if answer.draft.strip() else None
     final = None if answer.refused else judge(answer.text)
-    retrieved = [str(h.chunk.metadata.get("source", "")) for h in hits]
+    retrieved = [p.source for p in answer.retrieved]
     metrics = score_item(
         item,
         answer_text=answer.text,
@@ -446,6 +409,7 @@ def answer_item(
             for c in answer.claims
         ],
         "draft": answer.draft,
+        "evidence": {str(n): text for n, text in texts.items()},  # the passages the model saw
         "retrieved": _basenames(retrieved),
         "relevance": answer.relevance,
         "metrics": metrics,
@@ -476,6 +440,7 @@ def _error_row(item: QAItem, exc: Exception) -> dict[str, Any]:
         "citations": [],
         "claims": [],
         "draft": "",
+        "evidence": {},
         "retrieved": [],
         "relevance": 0.0,
         "metrics": dict.fromkeys(METRIC_KEYS),
@@ -532,9 +497,8 @@ def run_qa(
     after each scored question. Ctrl-C (KeyboardInterrupt) ends the loop early; the report of the
     questions done so far is still written and `QARun.interrupted` is set.
     """
-    from tqdm import tqdm
-
     from eval.report import write_report
+    from rag.engine import Engine
     from rag.prompting import MODES
     from ree.runtime import get_embedder
 
@@ -544,50 +508,30 @@ def run_qa(
         raise ValueError(f"k must be >= 1, got {k}")
     settings = settings or get_settings()
     suite, corpus = Path(suite), Path(corpus)
-    items = load_suite(suite)
-    if ids is not None:
-        wanted = set(ids)
-        items = [it for it in items if it.id in wanted]
-        missing = wanted - {it.id for it in items}
-        if missing:
-            raise SuiteError(f"ids not in {suite.name}: {', '.join(sorted(missing))}")
-    if limit is not None:
-        items = items[: max(limit, 0)]
+    items = select_items(load_suite(suite), ids=ids, limit=limit, suite_name=suite.name)
     out = Path(out) if out else default_out(settings, suite, mode)
 
     started = time.perf_counter()
     commit = _git_commit()  # the code that answers, not whatever is checked out when it ends
     index, ingest = prepare_index(corpus, settings, progress=progress, exclude=exclude)
     embedder = embedder or get_embedder(settings.embed_backend)
-    engine = _recording_engine(settings, index, embedder, model)
-    embed = MemoEmbed(embedder)
+    engine = Engine(settings, index=index, embedder=embedder, model=model)
     load_seconds = warm_up(engine) if items else 0.0
 
     rows: list[dict[str, Any]] = []
     interrupted = False
-    bar = tqdm(total=len(items), desc=f"eval {suite.stem}", unit="q", disable=not progress)
     try:
-        with terminate_as_interrupt():
-            for i, item in enumerate(items):
-                try:
-                    row = answer_item(engine, item, mode=mode, k=k, embed=embed)
-                except KeyboardInterrupt:
-                    raise
-                except Exception as exc:  # one broken question must not lose an hour's run
-                    from ree.runtime.chat import LLMUnavailable
-
-                    if isinstance(exc, LLMUnavailable):
-                        raise  # every later question would fail the same way
-                    row = _error_row(item, exc)
-                rows.append(row)
-                bar.set_postfix(_postfix(rows), refresh=False)
-                bar.update(1)
-                if on_item is not None:
-                    on_item(i, row)
-    except KeyboardInterrupt:
-        interrupted = True
-    finally:
-        bar.close()
+        interrupted = answer_all(
+            engine,
+            items,
+            rows,
+            mode=mode,
+            k=k,
+            progress=progress,
+            on_item=on_item,
+            label=suite.stem,
+        )
+    finally:  # an unreachable LLM still leaves the report of what was answered
         meta = {
             "suite": str(suite),
             "corpus": str(corpus.resolve()),
@@ -595,7 +539,7 @@ def run_qa(
             "collection": index.name,
             "mode": mode,
             "k": k,
-            "model": next((r["model"] for r in rows if r.get("model")), "") or _model_label(engine),
+            "model": next((r["model"] for r in rows if r.get("model")), "") or engine.model_label,
             "items_in_suite": len(items),
             "completed": len(rows),
             "interrupted": interrupted,
@@ -609,6 +553,61 @@ def run_qa(
         summary = {"meta": meta, **summarize(rows)}
         files = write_report(out, summary, rows)
     return QARun(out, summary, rows, ingest, interrupted, files)
+
+
+def select_items(
+    items: list[QAItem], *, ids: Sequence[str] | None, limit: int | None, suite_name: str
+) -> list[QAItem]:
+    """`ids` (in suite order; an unknown id is a SuiteError), then the first `limit` of them."""
+    if ids is not None:
+        wanted = set(ids)
+        items = [it for it in items if it.id in wanted]
+        missing = wanted - {it.id for it in items}
+        if missing:
+            raise SuiteError(f"ids not in {suite_name}: {', '.join(sorted(missing))}")
+    if limit is not None:
+        items = items[: max(limit, 0)]
+    return items
+
+
+def answer_all(
+    engine: Any,
+    items: Sequence[QAItem],
+    rows: list[dict[str, Any]],
+    *,
+    mode: str,
+    k: int,
+    progress: bool,
+    on_item: ItemCallback | None,
+    label: str,
+) -> bool:
+    """Answer and score `items` in order, appending one row each to `rows` (a question that
+    raises gets an error row). Returns True when Ctrl-C or SIGTERM stopped the loop early; an
+    unreachable LLM raises, since every later question would fail the same way."""
+    from tqdm import tqdm
+
+    from ree.runtime.chat import LLMUnavailable
+
+    bar = tqdm(total=len(items), desc=f"eval {label}", unit="q", disable=not progress)
+    try:
+        with terminate_as_interrupt():
+            for i, item in enumerate(items):
+                try:
+                    row = answer_item(engine, item, mode=mode, k=k)
+                except (KeyboardInterrupt, LLMUnavailable):
+                    raise
+                except Exception as exc:  # one broken question must not lose an hour's run
+                    row = _error_row(item, exc)
+                rows.append(row)
+                bar.set_postfix(_postfix(rows), refresh=False)
+                bar.update(1)
+                if on_item is not None:
+                    on_item(i, row)
+    except KeyboardInterrupt:
+        return True
+    finally:
+        bar.close()
+    return False
 
 
 @contextlib.contextmanager
@@ -639,18 +638,10 @@ def warm_up(engine: Any) -> float:
 
     Without this the first question's time to first token includes loading 1 GB of weights, and
     p95 latency on a small slice describes loading rather than answering. (The local model loads
-    lazily in `LocalChatModel._load`; other models have nothing to load.)
+    lazily in `LocalChatModel.load`; other models have nothing to load.)
     """
     start = time.perf_counter()
-    load = getattr(engine.model, "_load", None)
+    load = getattr(engine.model, "load", None)
     if callable(load):
         load()
     return time.perf_counter() - start
-
-
-def _model_label(engine: Any) -> str:
-    """The model's name without loading it (a run refused everything or was interrupted)."""
-    model, settings = engine._model, engine.settings
-    if model is None:
-        return settings.llm_model if settings.llm == "openai" else settings.local_model
-    return str(getattr(model, "model_name", "") or type(model).__name__)

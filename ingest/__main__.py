@@ -1,8 +1,10 @@
-"""`python -m ingest PATH...` is `ree ingest PATH...`."""
+"""`python -m ingest ...` is `ree ingest ...` (for checkouts without the `ree` script on PATH).
+
+An entry point, not library code: the import-linter contract lists it as the one exception."""
 
 import sys
 
-from ree.cli import main
+from interfaces.cli import main
 
 if __name__ == "__main__":
     sys.exit(main(["ingest", *sys.argv[1:]]))

@@ -22,14 +22,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ingest.document import LoadedDocument, Section
+from ree.text import split_sentences
 
-_SENTENCE_END = re.compile(r"(?<=[.!?;])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
-_ABBREV = re.compile(
-    r"(?:\b(?:U\.S|U\.K|e\.g|i\.e|Mr|Ms|Dr|No|St|Inc|Ltd|Co|vs|approx|Fig|Jan|Feb|"
-    r"Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.)$"
-)
 #: Bumped whenever chunk boundaries change for the same input, so existing indexes re-chunk.
-CHUNKER_VERSION = "2"
+CHUNKER_VERSION = "3"
 #: Characters per token never exceed this for the text we cut by characters; bounds the search.
 _MAX_CHARS_PER_TOKEN = 8
 
@@ -52,22 +48,6 @@ class _Unit:
     tokens: int  # counted on its own
     para: bool  # starts a paragraph (joined with a blank line, not a space)
     section: str
-
-
-def split_sentences(text: str) -> list[str]:
-    """Sentence split that keeps "U.S.", "e.g." and decimals intact."""
-    parts: list[str] = []
-    start = 0
-    for m in _SENTENCE_END.finditer(text):
-        candidate = text[start : m.start()].rstrip()
-        if _ABBREV.search(candidate):
-            continue
-        parts.append(text[start : m.end()].strip())
-        start = m.end()
-    tail = text[start:].strip()
-    if tail:
-        parts.append(tail)
-    return [p for p in parts if p]
 
 
 class Chunker:

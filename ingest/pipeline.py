@@ -33,7 +33,6 @@ from tqdm import tqdm
 from ingest.chunker import CHUNKER_VERSION, Chunker, embed_text
 from ingest.document import LoadedDocument, LoadError, UnsupportedFile
 from ingest.loaders import SUPPORTED_SUFFIXES, load_document
-from ingest.loaders.dates import date_to_int
 from ree.index import (
     Chunk,
     DocumentRecord,
@@ -44,9 +43,11 @@ from ree.index import (
     make_doc_id,
     open_index,
 )
-from ree.runtime import count_tokens, get_embedder
+from ree.runtime import get_embedder
 from ree.runtime.embeddings import MODEL_NAME
 from ree.settings import Settings, get_settings
+from ree.text import count_tokens
+from ree.text.dates import date_to_int
 
 TEXT_SUFFIXES = {".txt", ".text", ".md", ".markdown", ".csv", ".html", ".htm"}
 _SKIP_DIRS = {".git", ".ree", ".venv", "__pycache__", "node_modules", ".ipynb_checkpoints"}
@@ -258,80 +259,20 @@ class _Run:
         self.report.repaired["vectors_restored"] = len(chunks)
 
     def one_file(self, path: Path, root: Path) -> FileOutcome:
+        """Bring one file's index entry up to date; the outcome says what happened and why."""
         source = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
         abs_path = str(path.resolve()) if path.exists() else str(path)
-        if path.is_symlink() and not path.exists():
-            return FileOutcome(source, "failed", "broken symbolic link (its target is missing)")
-        if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-            return FileOutcome(
-                source, "skipped", f"unsupported file type '{path.suffix or path.name}'"
-            )
-        try:
-            stat = path.stat()
-            if not path.is_file():
-                return FileOutcome(source, "failed", "not a regular file")
-            limit_mb = (
-                self.settings.max_text_mb
-                if path.suffix.lower() in TEXT_SUFFIXES
-                else self.settings.max_file_mb
-            )
-            if stat.st_size > limit_mb * 1024 * 1024:
-                setting = (
-                    "REE_MAX_TEXT_MB" if path.suffix.lower() in TEXT_SUFFIXES else "REE_MAX_FILE_MB"
-                )
-                return FileOutcome(
-                    source,
-                    "failed",
-                    f"file too large ({stat.st_size / 2**20:.1f} MB > {setting}={limit_mb})",
-                )
-            file_hash = file_sha256(path)
-        except FileNotFoundError:
-            return FileOutcome(source, "failed", "file disappeared during the run")
-        except PermissionError:
-            return FileOutcome(source, "failed", "permission denied")
-        except OSError as exc:
-            return FileOutcome(source, "failed", f"cannot read file ({exc.strerror or exc})")
-
+        checked = self._stat_and_hash(path, source)
+        if isinstance(checked, FileOutcome):
+            return checked
+        stat, file_hash = checked
         doc_id = make_doc_id(abs_path)
-        known = self.index.docstore.document(doc_id)
-        if known and known.file_hash == file_hash and known.chunking == self.chunking:
-            if not self.dry_run and (known.source != source or known.mtime != stat.st_mtime):
-                self.index.docstore.touch_document(
-                    doc_id, path=abs_path, source=source, mtime=stat.st_mtime
-                )
-            return FileOutcome(source, "unchanged")
-        twin = self.seen_hashes.get(file_hash) or next(
-            (
-                d.source
-                for d in self.index.docstore.find_by_hash(file_hash)
-                if d.doc_id != doc_id and Path(d.path).exists()
-            ),
-            None,
-        )
-        if twin:
-            # If this file was indexed before with other content, that version is gone from disk:
-            # drop it, or the index would keep serving text that no longer exists anywhere.
-            removed = 0
-            if known and not self.dry_run:
-                removed = self.index.remove_documents([doc_id])
-            return FileOutcome(
-                source,
-                "skipped",
-                f"same content as {twin} (already indexed)",
-                chunks_removed=removed,
-            )
-
-        try:
-            doc = load_document(path)
-        except UnsupportedFile as exc:
-            return FileOutcome(source, "skipped", str(exc))
-        except LoadError as exc:
-            return FileOutcome(source, "failed", str(exc))
-        except FileNotFoundError:
-            return FileOutcome(source, "failed", "file disappeared during the run")
-        except Exception as exc:  # a loader bug must not end the run
-            return FileOutcome(source, "failed", f"could not parse ({type(exc).__name__}: {exc})")
-
+        settled = self._already_indexed(doc_id, abs_path, source, stat.st_mtime, file_hash)
+        if settled is not None:
+            return settled
+        doc = self._load(path, source)
+        if isinstance(doc, FileOutcome):
+            return doc
         now = int(time.time())
         chunks = build_chunks(
             doc, doc_id=doc_id, source=source, settings=self.settings, ingested_at=now
@@ -339,17 +280,9 @@ class _Run:
         if not chunks:
             return FileOutcome(source, "failed", "no text to index after cleaning")
         tokens = sum(int(c.metadata["tokens"]) for c in chunks)
+        self.seen_hashes[file_hash] = source
         if self.dry_run:
-            self.seen_hashes[file_hash] = source
             return FileOutcome(source, "would-ingest", chunks_added=len(chunks), tokens=tokens)
-        existing = set(self.index.docstore.chunk_ids_of(doc_id))
-        fresh = [i for i, c in enumerate(chunks) if c.id not in existing]
-        vectors: np.ndarray = np.zeros((len(chunks), 0), dtype=np.float32)
-        if fresh:
-            emb = self.embedder.embed([chunks[i].embed_text for i in fresh])
-            vectors = np.zeros((len(chunks), emb.shape[1]), dtype=np.float32)
-            vectors[fresh] = emb  # rows of kept chunks stay unused: their vectors are in Chroma
-            self.chunk_bar.update(len(fresh))
         record = DocumentRecord(
             doc_id=doc_id,
             path=abs_path,
@@ -367,11 +300,95 @@ class _Run:
             ingested_at=now,
             chunking=self.chunking,
         )
-        added, removed = self.index.replace_document(record, chunks, vectors)
-        self.seen_hashes[file_hash] = source
+        added, removed = self.index.replace_document(record, chunks, self._vectors(doc_id, chunks))
         return FileOutcome(
             source, "ingested", chunks_added=added, chunks_removed=removed, tokens=tokens
         )
+
+    def _stat_and_hash(self, path: Path, source: str) -> tuple[os.stat_result, str] | FileOutcome:
+        """The file's stat and sha256, or why it cannot be ingested (type, size, I/O errors)."""
+        if path.is_symlink() and not path.exists():
+            return FileOutcome(source, "failed", "broken symbolic link (its target is missing)")
+        suffix = path.suffix.lower()
+        if suffix not in SUPPORTED_SUFFIXES:
+            return FileOutcome(
+                source, "skipped", f"unsupported file type '{path.suffix or path.name}'"
+            )
+        text_type = suffix in TEXT_SUFFIXES
+        limit_mb = self.settings.max_text_mb if text_type else self.settings.max_file_mb
+        setting = "REE_MAX_TEXT_MB" if text_type else "REE_MAX_FILE_MB"
+        try:
+            stat = path.stat()
+            if not path.is_file():
+                return FileOutcome(source, "failed", "not a regular file")
+            if stat.st_size > limit_mb * 1024 * 1024:
+                return FileOutcome(
+                    source,
+                    "failed",
+                    f"file too large ({stat.st_size / 2**20:.1f} MB > {setting}={limit_mb})",
+                )
+            return stat, file_sha256(path)
+        except FileNotFoundError:
+            return FileOutcome(source, "failed", "file disappeared during the run")
+        except PermissionError:
+            return FileOutcome(source, "failed", "permission denied")
+        except OSError as exc:
+            return FileOutcome(source, "failed", f"cannot read file ({exc.strerror or exc})")
+
+    def _already_indexed(
+        self, doc_id: str, abs_path: str, source: str, mtime: float, file_hash: str
+    ) -> FileOutcome | None:
+        """ "unchanged" (same bytes, same chunking), "same content as X", or None: ingest it."""
+        known = self.index.docstore.document(doc_id)
+        if known and known.file_hash == file_hash and known.chunking == self.chunking:
+            if not self.dry_run and (known.source != source or known.mtime != mtime):
+                self.index.docstore.touch_document(
+                    doc_id, path=abs_path, source=source, mtime=mtime
+                )
+            return FileOutcome(source, "unchanged")
+        twin = self.seen_hashes.get(file_hash) or next(
+            (
+                d.source
+                for d in self.index.docstore.find_by_hash(file_hash)
+                if d.doc_id != doc_id and Path(d.path).exists()
+            ),
+            None,
+        )
+        if not twin:
+            return None
+        # If this file was indexed before with other content, that version is gone from disk:
+        # drop it, or the index would keep serving text that no longer exists anywhere.
+        removed = self.index.remove_documents([doc_id]) if known and not self.dry_run else 0
+        return FileOutcome(
+            source, "skipped", f"same content as {twin} (already indexed)", chunks_removed=removed
+        )
+
+    @staticmethod
+    def _load(path: Path, source: str) -> LoadedDocument | FileOutcome:
+        """The loaded document, or the one-line reason it could not be read."""
+        try:
+            return load_document(path)
+        except UnsupportedFile as exc:
+            return FileOutcome(source, "skipped", str(exc))
+        except LoadError as exc:
+            return FileOutcome(source, "failed", str(exc))
+        except FileNotFoundError:
+            return FileOutcome(source, "failed", "file disappeared during the run")
+        except Exception as exc:  # a loader bug must not end the run
+            return FileOutcome(source, "failed", f"could not parse ({type(exc).__name__}: {exc})")
+
+    def _vectors(self, doc_id: str, chunks: list[Chunk]) -> np.ndarray:
+        """Vectors for the chunks not already stored (other rows stay unused: kept chunks'
+        vectors are in Chroma already)."""
+        existing = set(self.index.docstore.chunk_ids_of(doc_id))
+        fresh = [i for i, c in enumerate(chunks) if c.id not in existing]
+        if not fresh:
+            return np.zeros((len(chunks), 0), dtype=np.float32)
+        emb = self.embedder.embed([chunks[i].embed_text for i in fresh])
+        vectors = np.zeros((len(chunks), emb.shape[1]), dtype=np.float32)
+        vectors[fresh] = emb
+        self.chunk_bar.update(len(fresh))
+        return vectors
 
     def prune(self, exclude: Sequence[str] = ()) -> None:
         """Remove documents whose file is gone or now matches an `exclude` glob."""

@@ -7,25 +7,65 @@
     for piece in rag.stream("...", mode="insights"):
         ...  # str deltas (verified text), then the final rag.Answer
 
-Attributes load lazily so that light modules (`rag.numbers`, `rag.claims`) import without the
-model stack.
+`answer` and `stream` use the shared engine for the current settings (`rag.get_engine`); build an
+`Engine` yourself for another index or model. The engine and retriever load lazily, so light
+modules (`rag.numbers`, `rag.claims`) import without the model stack.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["Answer", "Engine", "Filters", "HybridRetriever", "answer", "get_engine", "stream"]
+from rag.types import Answer, Citation, ClaimRecord
+
+if TYPE_CHECKING:
+    from rag.filters import Filters
+
+__all__ = [
+    "Answer",
+    "Citation",
+    "ClaimRecord",
+    "Engine",
+    "Filters",
+    "HybridRetriever",
+    "answer",
+    "get_engine",
+    "stream",
+]
 
 _LAZY = {
-    "Answer": "rag.answer",
     "Engine": "rag.engine",
     "get_engine": "rag.engine",
-    "answer": "rag.engine",
-    "stream": "rag.engine",
     "Filters": "rag.filters",
     "HybridRetriever": "rag.retriever",
 }
+
+
+def answer(
+    question: str,
+    *,
+    history: Sequence | None = None,
+    mode: str = "brief",
+    filters: Filters | dict | None = None,
+) -> Answer:
+    """Answer `question` from the indexed documents with verified inline citations."""
+    from rag.engine import get_engine
+
+    return get_engine().answer(question, history=history, mode=mode, filters=filters)
+
+
+def stream(
+    question: str,
+    *,
+    history: Sequence | None = None,
+    mode: str = "brief",
+    filters: Filters | dict | None = None,
+) -> Iterator[str | Answer]:
+    """Like `answer`, yielding verified text deltas first and the final `Answer` last."""
+    from rag.engine import get_engine
+
+    return get_engine().stream(question, history=history, mode=mode, filters=filters)
 
 
 def __getattr__(name: str) -> Any:

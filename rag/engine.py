@@ -15,42 +15,26 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
-import numpy as np
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.runnables import Runnable, RunnableLambda
 
-from rag.answer import Answer, Citation, ClaimRecord
-from rag.claims import split_sentences
 from rag.condense import condense
 from rag.evidence import Passage, build_evidence, render_sources
 from rag.filters import Filters
 from rag.prompting import MODES, answer_prompt, refusal_text
 from rag.retriever import Hit, HybridRetriever, RetrievalResult
+from rag.types import Answer, Citation, ClaimRecord, RetrievedPassage
 from rag.verify import Verification, verify_answer
 from ree.index import Index, open_index
-from ree.runtime import count_tokens, get_embedder
+from ree.runtime import get_embedder
 from ree.runtime.chat import LLMUnavailable, explain_llm_error, get_chat_model
+from ree.runtime.memo import EmbeddingMemo
 from ree.settings import Settings, get_settings
-
-
-class _CachedEmbed:
-    """Embedding with a per-answer memo: streaming verification re-checks earlier sentences."""
-
-    def __init__(self, embedder: Any) -> None:
-        self.embedder = embedder
-        self.memo: dict[str, np.ndarray] = {}
-
-    def __call__(self, texts: list[str]) -> np.ndarray:
-        todo = [t for t in dict.fromkeys(texts) if t not in self.memo]
-        if todo:
-            for t, v in zip(todo, self.embedder.embed(todo)):
-                self.memo[t] = v
-        if not texts:
-            return np.zeros((0, 384), dtype=np.float32)
-        return np.stack([self.memo[t] for t in texts])
+from ree.text import count_tokens, split_sentences
 
 
 def _model_name(model: Any) -> str:
@@ -74,6 +58,7 @@ class Engine:
         self.settings = settings or get_settings()
         self.index = index or open_index(collection, self.settings)
         self.embedder = embedder or get_embedder()
+        self.embed = EmbeddingMemo(self.embedder)  # shared by evidence, verification and eval
         self._model = model
         self.retriever = HybridRetriever.from_settings(self.index, self.embedder, self.settings)
         self.refusal = refusal_text(self.settings.prompts_path)
@@ -83,6 +68,14 @@ class Engine:
         if self._model is None:
             self._model = get_chat_model(self.settings)
         return self._model
+
+    @property
+    def model_label(self) -> str:
+        """The chat model's name, without loading it."""
+        if self._model is not None:
+            return _model_name(self._model)
+        s = self.settings
+        return s.llm_model if s.llm == "openai" else s.local_model
 
     # --- runnables -------------------------------------------------------------------------
     def generation(self, mode: str) -> Runnable:
@@ -110,19 +103,16 @@ class Engine:
     def retrieve(self, question: str, filters: Filters | dict | None = None) -> RetrievalResult:
         return self.retriever.search(question, filters=filters)
 
-    def evidence(
-        self, question: str, hits: list[Hit], embed: _CachedEmbed | None = None
-    ) -> list[Passage]:
+    def evidence(self, question: str, hits: list[Hit]) -> list[Passage]:
         """The numbered passages the model is shown for `question` (benchmarks and tests use
         this to build exactly the engine's prompt)."""
-        embed = embed or _CachedEmbed(self.embedder)
-        return build_evidence(hits, question, self.settings.evidence_tokens, embed=embed)
+        return build_evidence(hits, question, self.settings.evidence_tokens, embed=self.embed)
 
-    def _verify(self, text: str, passages: list[Passage], embed: _CachedEmbed) -> Verification:
+    def _verify(self, text: str, passages: list[Passage]) -> Verification:
         return verify_answer(
             text,
             {p.n: p.as_seen for p in passages},
-            embed=embed,
+            embed=self.embed,
             policy=self.settings.unsupported,
             documents={p.n: p.hit.chunk.doc_id for p in passages},
         )
@@ -152,72 +142,102 @@ class Engine:
         filters: Filters | dict | None = None,
     ) -> Iterator[str | Answer]:
         """Yield verified text deltas as the model writes, then the final `Answer`."""
-        question = (question or "").strip()
-        if not question:
-            raise ValueError("the question is empty")
-        if mode not in MODES:
-            raise ValueError(f"unknown mode {mode!r}: use one of {', '.join(MODES)}")
-        t0 = time.perf_counter()
-        timings: dict[str, float] = {}
+        question = _checked(question, mode)
+        clock = _Clock()
         standalone = self._standalone(question, history)
-        timings["condense"] = time.perf_counter() - t0
+        clock.since_start("condense")
         retrieved = self.retrieve(standalone, filters)
-        timings["retrieval"] = retrieved.timings.get("total", 0.0)
+        clock.timings["retrieval"] = retrieved.timings.get("total", 0.0)
         ans = Answer(
             question=question,
             text="",
             mode=mode,
             standalone_question=standalone,
             relevance=round(retrieved.relevance, 4),
+            retrieved=[_retrieved(h) for h in retrieved.hits],
         )
-
-        if not retrieved.hits or retrieved.relevance < self.settings.min_relevance:
-            why = (
-                "the index is empty"
-                if self.index.count() == 0 and not retrieved.hits
-                else "no passage in the indexed documents is relevant enough "
-                f"(best relevance {retrieved.relevance:.2f} < REE_MIN_RELEVANCE "
-                f"{self.settings.min_relevance:.2f})"
-            )
-            yield self._refuse(ans, why, retrieved, t0, timings)
+        why_not = self._irrelevant(retrieved)
+        if why_not:
+            yield self._refuse(ans, why_not, retrieved, clock)
             return
 
-        embed = _CachedEmbed(self.embedder)
-        passages = self.evidence(standalone, retrieved.hits, embed)
+        passages = self.evidence(standalone, retrieved.hits)
         sources = render_sources(passages)
-        inputs = {"sources": sources, "question": standalone}
+        draft, shown = yield from self._generate_verified(
+            mode, sources, standalone, passages, clock
+        )
+        with clock.timed("verification"):
+            verification = self._verify(draft, passages)
+        final = verification.text.strip()
+        if final.startswith(shown) and len(final) > len(shown):
+            yield final[len(shown) :]
+        self._record(ans, draft, sources, passages, verification)
+        why_not = self._unverified(draft, verification)
+        if why_not:
+            yield self._refuse(ans, why_not, retrieved, clock)
+            return
+        ans.text = final
+        ans.citations = self._citations(ans.text, passages, verification)
+        ans.sources = list(ans.citations)
+        ans.timings = clock.done()
+        yield ans
+
+    # --- steps of `stream` -----------------------------------------------------------------
+    def _irrelevant(self, retrieved: RetrievalResult) -> str:
+        """Why retrieval alone already refuses (empty index, nothing relevant), or ""."""
+        if retrieved.hits and retrieved.relevance >= self.settings.min_relevance:
+            return ""
+        if self.index.count() == 0 and not retrieved.hits:
+            return "the index is empty"
+        return (
+            "no passage in the indexed documents is relevant enough "
+            f"(best relevance {retrieved.relevance:.2f} < REE_MIN_RELEVANCE "
+            f"{self.settings.min_relevance:.2f})"
+        )
+
+    def _generate_verified(
+        self, mode: str, sources: str, question: str, passages: list[Passage], clock: _Clock
+    ) -> Generator[str, None, tuple[str, str]]:
+        """Stream the model's draft, yielding each newly verified piece of text.
+
+        Only text that verification keeps is ever shown: each finished sentence is verified
+        before it is yielded. Returns (the whole draft, the text shown so far)."""
         draft = ""
         shown = ""
-        t_gen = time.perf_counter()
         try:
-            for delta in self.generation(mode).stream(inputs):
-                if "ttft" not in timings:
-                    timings["ttft"] = time.perf_counter() - t0
-                draft += delta
-                complete = self._complete_part(draft)
-                if len(complete) <= len(shown):
-                    continue
-                verified = self._verify(complete, passages, embed).text
-                if verified.startswith(shown) and len(verified) > len(shown):
-                    yield verified[len(shown) :]
-                    shown = verified
+            with clock.timed("generation"):
+                for delta in self.generation(mode).stream(
+                    {"sources": sources, "question": question}
+                ):
+                    clock.since_start("ttft", once=True)
+                    draft += delta
+                    complete = self._complete_part(draft)
+                    if len(complete) <= len(shown):
+                        continue
+                    verified = self._verify(complete, passages).text
+                    if verified.startswith(shown) and len(verified) > len(shown):
+                        yield verified[len(shown) :]
+                        shown = verified
         except LLMUnavailable:
             raise
         except Exception as exc:
             raise LLMUnavailable(explain_llm_error(exc, self.settings)) from exc
-        timings["generation"] = time.perf_counter() - t_gen
-        t_ver = time.perf_counter()
-        verification = self._verify(draft, passages, embed)
-        timings["verification"] = time.perf_counter() - t_ver
-        final = verification.text.strip()
-        if final.startswith(shown) and len(final) > len(shown):
-            yield final[len(shown) :]
+        return draft, shown
 
+    def _record(
+        self,
+        ans: Answer,
+        draft: str,
+        sources: str,
+        passages: list[Passage],
+        verification: Verification,
+    ) -> None:
+        """Copy what the model saw and wrote, and every claim's verdict, onto the answer."""
         ans.draft = draft
         ans.evidence = {p.n: p.as_seen for p in passages}
         ans.model = _model_name(self.model)
         ans.tokens = {
-            "prompt": count_tokens(sources) + count_tokens(standalone),
+            "prompt": count_tokens(sources) + count_tokens(ans.standalone_question),
             "completion": count_tokens(draft),
         }
         ans.removed, ans.repaired = verification.removed, verification.repaired
@@ -225,27 +245,14 @@ class Engine:
         ans.claims = [
             ClaimRecord(c.text, list(c.citations), c.status, c.reason) for c in verification.claims
         ]
-        verified_claims = [c for c in verification.claims if c.status in ("verified", "repaired")]
-        if self.refusal.lower().rstrip(".") in draft.lower() and not verified_claims:
-            yield self._refuse(
-                ans, "the model found no answer in the retrieved passages", retrieved, t0, timings
-            )
-            return
-        if not verified_claims:
-            yield self._refuse(
-                ans,
-                "no sentence of the draft answer could be verified against the retrieved passages",
-                retrieved,
-                t0,
-                timings,
-            )
-            return
-        ans.text = final
-        ans.citations = self._citations(final, passages, verification)
-        ans.sources = list(ans.citations)
-        timings["total"] = time.perf_counter() - t0
-        ans.timings = {k: round(v, 3) for k, v in timings.items()}
-        yield ans
+
+    def _unverified(self, draft: str, verification: Verification) -> str:
+        """Why the draft cannot be the answer (the model declined, nothing verified), or ""."""
+        if any(c.status in ("verified", "repaired") for c in verification.claims):
+            return ""
+        if self.refusal.lower().rstrip(".") in draft.lower():
+            return "the model found no answer in the retrieved passages"
+        return "no sentence of the draft answer could be verified against the retrieved passages"
 
     # --- helpers -----------------------------------------------------------------------------
     @staticmethod
@@ -297,12 +304,7 @@ class Engine:
         )
 
     def _refuse(
-        self,
-        ans: Answer,
-        reason: str,
-        retrieved: RetrievalResult,
-        t0: float,
-        timings: dict[str, float],
+        self, ans: Answer, reason: str, retrieved: RetrievalResult, clock: _Clock
     ) -> Answer:
         ans.refused = True
         ans.refusal_reason = reason
@@ -310,11 +312,56 @@ class Engine:
         closest = build_evidence(retrieved.hits[:3], ans.standalone_question, 300)
         ans.sources = [self._citation(p) for p in closest]
         ans.citations = []
-        timings["total"] = time.perf_counter() - t0
-        ans.timings = {k: round(v, 3) for k, v in timings.items()}
+        ans.timings = clock.done()
         if not ans.model and self._model is not None:
             ans.model = _model_name(self._model)
         return ans
+
+
+def _checked(question: str, mode: str) -> str:
+    """The question stripped; a clear ValueError for an empty one or an unknown mode."""
+    question = (question or "").strip()
+    if not question:
+        raise ValueError("the question is empty")
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}: use one of {', '.join(MODES)}")
+    return question
+
+
+def _retrieved(hit: Hit) -> RetrievedPassage:
+    meta = hit.metadata
+    return RetrievedPassage(
+        chunk_id=hit.chunk.id,
+        source=str(meta.get("source", "")),
+        title=str(meta.get("title", "")),
+        page=int(meta.get("page") or 0) or None,
+        score=round(float(hit.score), 6),
+        cosine=round(float(hit.cosine), 4),
+    )
+
+
+class _Clock:
+    """Named timings of one answer in seconds: since the start, or of one timed step."""
+
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+        self.timings: dict[str, float] = {}
+
+    def since_start(self, name: str, *, once: bool = False) -> None:
+        if not (once and name in self.timings):
+            self.timings[name] = time.perf_counter() - self.start
+
+    @contextmanager
+    def timed(self, name: str) -> Iterator[None]:
+        began = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[name] = time.perf_counter() - began
+
+    def done(self) -> dict[str, float]:
+        self.since_start("total")
+        return {k: round(v, 3) for k, v in self.timings.items()}
 
 
 _ENGINES: dict[tuple, Engine] = {}
@@ -329,25 +376,3 @@ def get_engine(settings: Settings | None = None, collection: str | None = None) 
         if key not in _ENGINES:
             _ENGINES[key] = Engine(settings, collection=collection)
         return _ENGINES[key]
-
-
-def answer(
-    question: str,
-    *,
-    history: Sequence | None = None,
-    mode: str = "brief",
-    filters: Filters | dict | None = None,
-) -> Answer:
-    """Answer a question from the indexed documents with verified inline citations."""
-    return get_engine().answer(question, history=history, mode=mode, filters=filters)
-
-
-def stream(
-    question: str,
-    *,
-    history: Sequence | None = None,
-    mode: str = "brief",
-    filters: Filters | dict | None = None,
-) -> Iterator[str | Answer]:
-    """Like `answer`, yielding verified text deltas first and the final `Answer` last."""
-    return get_engine().stream(question, history=history, mode=mode, filters=filters)

@@ -21,10 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ingest.chunker import split_sentences
 from rag.retriever import Hit
-from ree.index import tokenize
-from ree.runtime import count_tokens
+from ree.text import count_tokens, split_sentences, tokenize
 
 _NUMERIC_Q = re.compile(
     r"\b(how (much|many)|what (share|percent|percentage|price)|when|which year)\b", re.I

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ingest.loaders.dates import date_to_int, normalize_date
 from ree.index import DocumentRecord
+from ree.text.dates import date_to_int, normalize_date
 
 
 @dataclass

@@ -24,7 +24,7 @@ import re
 import string
 from collections.abc import Sequence
 
-from ree.index import tokenize
+from ree.text import tokenize
 
 #: Reciprocal rank fusion constant (see the module docstring for why it is small).
 RRF_K = 5

@@ -45,7 +45,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
-from rag.claims import MARKER_RE
+from ree.text import MARKER_RE
 
 Unit = str  # "percent" | "money" | "year" | "id" | ""
 

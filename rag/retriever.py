@@ -30,15 +30,10 @@ text, more than several answerable questions. A name or number in the question t
 passage contains is direct evidence that the library does not hold the answer, and answerable
 questions almost never have one (1 of 93 on the dev suites, coverage 0.75).
 
-Calibration (`python bench/tune_retrieval.py --calibrate`, top 5 hybrid hits; README "Refusals"):
-93 answerable and 10 unanswerable questions of the two dev suites, plus 12 off-topic questions
-asked of each dev corpus (24). Relevance: answerable min 0.414 (p10 0.54, median 0.67);
-off-topic max 0.237 (median 0.08); unanswerable 0.30 for the Lynas question above, 0.51-0.78 for
-the nine others. REE_MIN_RELEVANCE = 0.35 refuses every off-topic question and the Lynas one, and
-no answerable question (margin 0.06). Plain best cosine could refuse none of the ten without also
-refusing answerable ones (unanswerable min 0.48 > answerable min 0.41). The nine others ask for a
-year or a figure about things the library does cover (USGS 2025 output, a price in November
-2026): no retrieval score separates those; answer verification has to.
+The threshold and the coverage floor were calibrated on the dev suites (`python
+bench/tune_retrieval.py --calibrate`; the figures are in the README, "Refusals"). Retrieval
+cannot tell an answerable question from a near miss that asks for a year or a figure the library
+does not hold; answer verification has to.
 """
 
 from __future__ import annotations
@@ -56,11 +51,11 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
 
-from ingest.loaders.dates import MONTH_NAMES
 from rag.filters import Filters, ResolvedFilter, resolve
 from rag.fusion import DEDUP_THRESHOLD, EXACT_BOOST, RRF_K, diversify, exact_terms, exactness, rrf
-from ree.index import Chunk, Index, tokenize
+from ree.index import Chunk, Index
 from ree.settings import Settings
+from ree.text import MONTH_NAMES, split_sentences, tokenize
 
 Mode = Literal["hybrid", "dense", "bm25"]
 
@@ -104,8 +99,6 @@ class RetrievalResult:
 
 def merge_texts(first: str, second: str) -> str:
     """Join two neighbouring chunks, dropping the sentences the second repeats from the first."""
-    from ingest.chunker import split_sentences
-
     tail = first[-2000:]
     sentences = split_sentences(second)
     i = 0
@@ -172,10 +165,9 @@ class HybridRetriever(BaseRetriever):
             dense_weight=settings.dense_weight,
             bm25_weight=settings.bm25_weight,
             max_per_doc=settings.max_per_doc,
+            rrf_k=settings.rrf_k,
+            exact_boost=settings.exact_boost,
         )
-        for name in ("rrf_k", "exact_boost"):  # settings the lead may add (REE_RRF_K, ...)
-            if hasattr(settings, name):
-                params[name] = getattr(settings, name)
         params.update(kw)
         return cls(index=index, embedder=embedder, **params)
 
@@ -205,37 +197,12 @@ class HybridRetriever(BaseRetriever):
         return cached[0], cached[1]
 
     # --- the two retrievers ---------------------------------------------------------------
-    def _vector_query(
-        self,
-        qvec: np.ndarray,
-        n: int,
-        where: dict[str, Any] | None = None,
-        ids: list[str] | None = None,
-    ) -> list[tuple[str, float]]:
-        """`VectorStore.query` without its `count()` call: (chunk id, cosine), best first.
-
-        Chroma's count costs ~13 ms at 200k chunks (6x the HNSW search itself), and Chroma 1.x
-        already answers an empty collection with an empty result, which is all the count guarded.
-        `ids` restricts the search to those chunks (31 ms for 16k ids at 200k; `where` on the
-        same chunks' dates: 470 ms).
-        """
-        res = self.index.vectors.collection.query(
-            query_embeddings=[np.asarray(qvec, dtype=np.float32)],
-            ids=ids,
-            n_results=n,
-            where=where or None,
-            include=["distances"],
-        )
-        return [
-            (cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0], strict=True)
-        ]
-
     def _dense(
         self, qvec: np.ndarray, n: int, flt: ResolvedFilter, mask: np.ndarray | None
     ) -> list[tuple[str, float]]:
         """Dense candidates inside the filter, by the cheapest path (see the module docstring)."""
         if mask is None:
-            return self._vector_query(qvec, n)
+            return self.index.vectors.query(qvec, n)
         kept = int(np.count_nonzero(mask))
         if kept == 0:
             return []
@@ -244,15 +211,15 @@ class HybridRetriever(BaseRetriever):
         aligned = len(ids) == total  # False only if a commit landed since the mask was made
         fetch = min(total, math.ceil(n * total / kept * OVERFETCH_MARGIN) + n)
         if aligned and fetch <= OVERFETCH_MAX:
-            raw = self._vector_query(qvec, fetch)
+            raw = self.index.vectors.query(qvec, fetch)
             out = [(cid, s) for cid, s in raw if (p := pos.get(cid)) is not None and mask[p] > 0]
             if len(out) >= min(n, kept):
                 return out[:n]
         if aligned and kept <= EXACT_MAX_CHUNKS:
             return self._exact(qvec, n, flt, mask)
         if aligned:
-            return self._vector_query(qvec, n, ids=[ids[i] for i in np.flatnonzero(mask > 0)])
-        return self._vector_query(qvec, n, where=flt.chroma_where())
+            return self.index.vectors.query(qvec, n, ids=[ids[i] for i in np.flatnonzero(mask > 0)])
+        return self.index.vectors.query(qvec, n, where=flt.chroma_where())
 
     def _exact(
         self, qvec: np.ndarray, n: int, flt: ResolvedFilter, mask: np.ndarray
@@ -271,15 +238,8 @@ class HybridRetriever(BaseRetriever):
                 self._subsets.move_to_end(key)
         if hit is None or hit[0] is not ids:
             wanted = [ids[i] for i in np.flatnonzero(mask > 0)]
-            got_ids: list[str] = []
-            vecs: list[np.ndarray] = []
-            for s in range(0, len(wanted), 2000):
-                got = self.index.vectors.collection.get(
-                    ids=wanted[s : s + 2000], include=["embeddings"]
-                )
-                got_ids += got["ids"]
-                vecs.append(np.asarray(got["embeddings"], dtype=np.float32).reshape(-1, len(qvec)))
-            hit = (ids, got_ids, np.concatenate(vecs) if vecs else np.zeros((0, len(qvec))))
+            got_ids, matrix = self.index.vectors.embeddings(wanted)
+            hit = (ids, got_ids, matrix if len(got_ids) else np.zeros((0, len(qvec))))
             with self._lock:
                 self._subsets[key] = hit
                 while len(self._subsets) > _SUBSET_CACHE:
@@ -372,9 +332,9 @@ class HybridRetriever(BaseRetriever):
         out = {c: known[c] for c in ids if c in known}
         missing = [c for c in ids if c not in out]
         if missing:
-            got = self.index.vectors.collection.get(ids=missing, include=["embeddings"])
-            for cid, vec in zip(got["ids"], got["embeddings"], strict=True):
-                out[cid] = float(np.dot(qvec, np.asarray(vec, dtype=np.float32)))
+            got_ids, matrix = self.index.vectors.embeddings(missing)
+            for cid, vec in zip(got_ids, matrix, strict=True):
+                out[cid] = float(np.dot(qvec, vec))
         return out
 
     @staticmethod

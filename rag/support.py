@@ -29,26 +29,10 @@ score = 0.5 * lexical + 0.5 * cosine (lexical alone without vectors), times the 
 A claim opening with "It ..." may be scored with `context` (the sentence it refers to): the
 context counts for words and meaning only, never for figures or the penalty rules.
 
-`SUPPORT_THRESHOLD` = 0.70. Calibrated with all-MiniLM-L6-v2 by `python -m rag.calibrate_support`
-on tests/data/support_labelled.jsonl: 140 hand-labelled rare-earth pairs (70 supported). At 0.75
-(rule "best F1 with precision >= 0.9", torch fp32): precision 0.905, recall 0.957. The engine
-embeds with the int8 ONNX model, where 0.70 gives precision 0.896 / recall 0.986 and 0.75 gives
-0.905 / 0.957; on real drafts of the 1.5B model, 0.75 removed correct paraphrases such as "a price
-floor of $110 per kilogram" against "the 110 US dollars per kilogram NdPr floor" (0.72), while
-invented figures are caught by the numeric veto whatever the threshold. We chose 0.70: recall
-matters because every removed correct sentence can turn an answer into a refusal. The file was
-written in three rounds; the later rounds' first-look scores (before the fixes they prompted)
-were precision 0.82 / recall 0.75 and 0.73 / 0.80 at the then threshold 0.70 - expect real-world
-precision nearer those than the in-sample figure. Lexical-only scoring (no embedder) measured
-precision 0.903 / recall 0.929 at the same threshold.
-
-A fourth round ("holdout3", 23 pairs) came from false removals and false keeps in real eval runs
-(element symbols, clause-level hedges, identifiers, world totals, "the sources agree", loan vs
-cost). With its fixes the first 140 pairs score as before (precision 0.897 / recall 1.000 at 0.70
-with torch MiniLM; lexical-only 0.909 / 1.000), and all 163 pairs 0.911 / 1.000 (lexical-only
-0.921 / 1.000); the calibration rule now lands at 0.70 itself. Four attribution pairs followed
-(`strip_attribution`): all 167 pairs 0.903 / 1.000. One known miss is kept on purpose (v027: the
-right figure from the wrong field of a record, imports read as production, scores 0.92).
+`SUPPORT_THRESHOLD` = 0.70, calibrated on the labelled pairs of `tests/data/` with
+`python -m rag.calibrate_support` (the figures and how they moved are in the README,
+"Verification"). Word lists (stopwords, negations, opposites, hedges, aliases) are data, in
+`rag/lexicon.yaml`.
 
 Deliberately not handled: entailment beyond words, similarity and the rules above. Swapped roles
 between names both present in the passage ("terbium" for "dysprosium"), relations ("second-largest
@@ -66,9 +50,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.claims import split_sentences, strip_markers
+from rag.claims import strip_markers
 from rag.elements import ELEMENT_NAMES, spell_out_symbols
+from rag.lexicon import lexicon
 from rag.numbers import Quantity, extract_quantities, unsupported_quantities
+from ree.runtime.memo import EmbeddingMemo
+from ree.text import split_sentences, stem
 
 Embed = Callable[[list[str]], np.ndarray]
 
@@ -76,52 +63,11 @@ SUPPORT_THRESHOLD = 0.70
 LEXICAL_WEIGHT = 0.5
 
 
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
-_STOPWORDS = _words(
-    """a about above across after again against all almost along also although am among an and
-    any are around as at be because been before being below between both but by can could did do
-    does doing down during each either else etc ever every few for from further had has have
-    having he her here hers him his how however i if in into is it its itself just least less
-    like many may might more most much must my near nearly next of off on once one only onto or
-    other our out over own per rather roughly same she should since so some such than that the
-    their them then there these they this those through thus to too under until up upon us very
-    via was we were what when where whether which while who whom whose why will with within would
-    yet you your according accounted approximately currently reportedly said says also
-    document documents passage passages source sources report reported
-    use used uses using"""
-)
-_NEGATIONS = _words("not no never none neither nor without cannot nothing")
-# Antonym pairs: a claim word whose opposite (and not itself) is in the evidence sentence.
-_OPPOSITES = (
-    (
-        "rise rose risen increase grow grew grown growth gain climb jump surge soar expand "
-        "expansion boost rally rallied recover recovery rebound",
-        "fall fell fallen decline decrease drop shrink shrank slump plunge slide slid weaken "
-        "contract cut reduce reduction",
-    ),
-    ("high higher highest", "low lower lowest"),
-    ("large larger big bigger major", "small smaller minor little"),
-    ("more above exceed", "less below fewer"),
-    ("surplus glut oversupply abundant plentiful", "scarce scarcity shortage deficit tight"),
-    ("strong stronger strength", "weak weaker weakness"),
-    # what a sum of money is: "A$1.65 billion loan" is not the refinery's cost
-    ("cost costs capex", "loan loans grant grants financing funding"),
-    # "the sources agree" against "used a slightly different figure"
-    (
-        "agree agreed agreement consistent concur",
-        "differ differs different difference disagree "
-        "disagreement discrepancy inconsistent contradict",
-    ),
-)
-# Words that make a statement a forecast, plan or possibility rather than a fact.
-_HEDGES = _words(
-    """expect expected expects forecast forecasts projected projection plan plans planned aim
-    aims intend intends target targets scheduled propose proposed will would could may might can
-    should likely potential potentially possible possibly anticipate anticipated outlook"""
-)
+_LEXICON = lexicon()
+_STOPWORDS = _LEXICON.stopwords
+_NEGATIONS = _LEXICON.negations
+_HEDGES = _LEXICON.hedges
+_NAME_WORDS = _LEXICON.name_words
 _QUALIFIER_RE = re.compile(
     r"\b(?:(second|third|fourth|fifth|2nd|3rd|4th|5th)[\s-]+)?"
     r"(largest|biggest|smallest|highest|lowest|first|sole|leading|top|record|ever|all-time"
@@ -129,41 +75,6 @@ _QUALIFIER_RE = re.compile(
     re.IGNORECASE,
 )
 PENALTY = 0.5  # per distinct reason a match looks wrong
-# Multi-word names and demonyms folded onto one token before stemming.
-_DEMONYMS = {
-    "china": "chinese prc",
-    "japan": "japanese",
-    "australia": "australian",
-    "europe": "european",
-    "india": "indian",
-    "brazil": "brazilian",
-    "canada": "canadian",
-    "vietnam": "vietnamese",
-    "malaysia": "malaysian",
-    "myanmar": "burmese",
-    "germany": "german",
-    "france": "french",
-    "korea": "korean",
-    "russia": "russian",
-    "africa": "african",
-    "greenland": "greenlandic",
-    "uk": "british",
-}
-_ALIASES = (
-    (r"\b(?:u\.?s\.?\s+)?(?:department of defen[cs]e|pentagon|dod)\b", " dod "),
-    (r"\bu\.\s?s\.\s?c\.|\busc\b", " usc "),  # the United States Code, not the country
-    (r"\bmofcom\b", " china commerce ministry "),  # China's Ministry of Commerce
-    (r"\btemperatures?\b|\bthermal\b", " heat "),
-    (r"\bglobal(?:ly)?\b|\bworldwide\b", " world "),  # "heat resistance" = "at high temperatures"
-    (r"\bu\.\s?s\.(?:\s?a\.)?|\bunited states(?: of america)?\b|\bamericans?\b|\busa\b", " usa "),
-    (r"\beuropean union\b", " eu "),
-    (r"\belectric vehicles?\b", " ev "),
-    (r"\bmetric tons?\b|\btonnes?\b|\btons?\b", " tonne "),
-    # "NdFeB" and "neodymium-iron-boron" magnets are neodymium magnets
-    (r"\bneodymium[\s-]+iron[\s-]+boron\b|\bndfeb\b", " ndfeb neodymium "),
-    *((rf"\b(?:{'|'.join(forms.split())})\b", f" {name} ") for name, forms in _DEMONYMS.items()),
-)
-_NAME_WORDS = frozenset({"usa", "dod", "eu", "ev", "ndfeb", *_DEMONYMS})
 # words only: "FY2024", "Nd2Fe14B", "Q3" are left to the numeric check
 _TOKEN_RE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z](?:[A-Za-z'’-]*[A-Za-z])?(?![A-Za-z0-9])")
 
@@ -198,28 +109,8 @@ class SupportScore:
         return {"score": self.score, "lexical": round(self.lexical, 4), "cosine": self.cosine}
 
 
-def stem(word: str) -> str:
-    """Light suffix stripping so "prices"/"price", "produced"/"produce" compare equal."""
-    w = word.lower().replace("’", "'")
-    w = re.sub(r"'s?$", "", w)
-    if len(w) > 4 and w.endswith("ies"):
-        w = w[:-3] + "y"
-    elif len(w) > 4 and re.search(r"(?:ss|x|z|ch|sh)es$", w):
-        w = w[:-2]
-    elif len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is")):
-        w = w[:-1]
-    if len(w) > 5 and w.endswith("ing"):
-        w = w[:-3]
-    elif len(w) > 4 and w.endswith("ed"):
-        w = w[:-2]
-    if len(w) > 4 and w.endswith("e"):
-        w = w[:-1]
-    # British/American spellings: licence/license, defence/defense, organise/organize
-    return re.sub(r"(?<=.{3})(?:enc$|iz$)", lambda m: "ens" if m.group(0) == "enc" else "is", w)
-
-
 _OPPOSITE_STEMS = tuple(
-    (frozenset(map(stem, a.split())), frozenset(map(stem, b.split()))) for a, b in _OPPOSITES
+    (frozenset(map(stem, a)), frozenset(map(stem, b))) for a, b in _LEXICON.opposites
 )
 
 
@@ -231,8 +122,8 @@ def content_words(text: str) -> dict[str, bool]:
 @functools.lru_cache(maxsize=4096)  # passages are re-read for every claim of an answer
 def _content_words(text: str) -> tuple[tuple[str, bool], ...]:
     folded = _fold(text)
-    for pattern, repl in _ALIASES:
-        folded = re.sub(pattern, repl, folded, flags=re.IGNORECASE)
+    for pattern, repl in _LEXICON.aliases:
+        folded = pattern.sub(repl, folded)
     words: dict[str, bool] = {}
     for token in _TOKEN_RE.findall(folded):
         for part in token.split("-"):
@@ -507,36 +398,33 @@ def _coverage(claim_words: dict[str, bool], passage_words: dict[str, bool]) -> f
 
 
 class SupportScorer:
-    """Scores claims against passages, embedding each distinct text once per instance."""
+    """Scores claims against passages; vectors come from one `EmbeddingMemo` (each distinct text
+    is embedded once however many claims are checked against it)."""
 
-    def __init__(self, embed: Embed | None = None) -> None:
-        self._embed = embed
-        self._vectors: dict[str, np.ndarray] = {}
+    def __init__(self, embed: Embed | EmbeddingMemo | None = None) -> None:
+        self._memo = EmbeddingMemo.wrap(embed)
 
     def prepare(self, claims: Sequence[str], passages: Sequence[str]) -> None:
         """Embed, in one batch, every claim, passage and passage sentence not seen yet."""
-        if self._embed is None:
+        if self._memo is None:
             return
         texts: list[str] = [strip_markers(c) for c in claims]
         for p in passages:
             texts.append(p)
             texts.extend(passage_sentences(p))
-        todo = list(dict.fromkeys(t for t in texts if t not in self._vectors))
-        if todo:
-            vectors = np.asarray(self._embed(todo), dtype=np.float32)
-            self._vectors.update(zip(todo, vectors, strict=True))
+        self._memo(texts)
 
     def score(self, claim: str, passage: str, context: str = "") -> SupportScore:
-        if self._embed is None:
+        if self._memo is None:
             return score_support(claim, passage, context=context)
         subject = with_context(claim, context)
-        self.prepare([subject], [passage])
         sentences = passage_sentences(passage)
+        vectors = self._memo([subject, passage, *sentences])
         return score_support(
             claim,
             passage,
-            claim_vec=self._vectors[subject],
-            passage_vec=self._vectors[passage],
-            sentence_vecs=np.stack([self._vectors[s] for s in sentences]),
+            claim_vec=vectors[0],
+            passage_vec=vectors[1],
+            sentence_vecs=vectors[2:],
             context=context,
         )

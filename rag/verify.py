@@ -156,7 +156,7 @@ def verify_answer(
     `documents` (marker number -> document id) allows completing a claim with another passage of
     a document it already cites; without it no claim is completed."""
     blocks = parse(text)
-    contexts = _contexts(blocks)
+    contexts = claim_contexts(blocks)
     scorer = SupportScorer(embed)
     factual = [with_context(c.text, contexts[id(c)]) for b in blocks for c in b.claims]
     scorer.prepare(factual, list(passages.values()))
@@ -194,7 +194,7 @@ def verify_answer(
     )
 
 
-def _contexts(blocks: list[Block]) -> dict[int, str]:
+def claim_contexts(blocks: list[Block]) -> dict[int, str]:
     """For each claim (by id), the previous claim of its section if it opens with "It"/"They"..."""
     contexts: dict[int, str] = {}
     previous = ""

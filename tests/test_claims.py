@@ -11,8 +11,8 @@ from rag.claims import (
     parse_claim,
     parse_markers,
     render,
-    split_sentences,
 )
+from ree.text import split_sentences
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from ree.doctor import Check, check_index, check_llm, run_doctor
+from interfaces.doctor import Check, check_index, check_llm, run_doctor
 from ree.settings import Settings, load_settings
 
 
@@ -188,7 +188,7 @@ def _ree_doctor(cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("REE_")}
     clean.update(env)
     return subprocess.run(
-        [sys.executable, "-m", "ree.cli", "doctor"],
+        [sys.executable, "-m", "interfaces", "doctor"],
         cwd=cwd,
         env=clean,
         capture_output=True,

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from fakes import ExtractiveChatModel, ScriptedChatModel
-from rag.answer import Answer
 from rag.engine import Engine
+from rag.types import Answer
 from ree.index import Index
 from ree.settings import Settings
 

@@ -7,7 +7,7 @@ import numpy as np
 from rag.evidence import build_evidence, passage_label, render_sources
 from rag.retriever import Hit
 from ree.index.records import Chunk
-from ree.runtime import count_tokens
+from ree.text import count_tokens
 
 
 def hit(

@@ -27,9 +27,9 @@ from test_ingest_support import (
 from ingest import ingest_paths
 from ingest.chunker import Chunker
 from ingest.loaders import load_document
-from ingest.loaders.dates import date_to_int
-from ree.index import Index, open_index, tokenize
-from ree.runtime import count_tokens
+from ree.index import Index, open_index
+from ree.text import count_tokens, tokenize
+from ree.text.dates import date_to_int
 
 META_KEYS = {
     "doc_id",

@@ -18,8 +18,8 @@ import pytest
 
 from ingest.document import LoadedDocument, LoadError, UnsupportedFile
 from ingest.loaders import DEFAULT_MAX_BYTES, SUPPORTED_SUFFIXES, load_document
-from ingest.loaders.dates import date_to_int, normalize_date
 from ingest.loaders.pdf_layout import page_text
+from ree.text.dates import date_to_int, normalize_date
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "corpus"

@@ -125,7 +125,7 @@ def test_cli_ask_prints_one_line_when_the_server_is_down(tmp_path: Path) -> None
         capture_output=True,
     )
     out = subprocess.run(
-        [sys.executable, "-m", "ree", "ask", QUESTION],
+        [sys.executable, "-m", "interfaces", "ask", QUESTION],
         env=env,
         cwd=tmp_path,
         capture_output=True,

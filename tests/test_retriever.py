@@ -20,7 +20,6 @@ from test_ingest_support import make_settings, pipeline_embedder
 import rag.retriever as retriever_mod
 from eval.beir import load_beir
 from eval.beir_run import COLLECTION, build_index, run_beir
-from ingest.chunker import split_sentences
 from rag.filters import Filters
 from rag.fusion import (
     cap_per_group,
@@ -42,6 +41,7 @@ from ree.index import (
     make_chunk_id,
     make_doc_id,
 )
+from ree.text import split_sentences
 
 BEIR_TINY = Path(__file__).parent / "fixtures" / "beir-tiny"
 MODES = ("dense", "bm25", "hybrid")
@@ -348,32 +348,43 @@ def beir_index(tmp_path_factory, embedder) -> Index:
     index.close()
 
 
+def _ids(result) -> list[str]:
+    return [h.chunk.id for h in result.hits]
+
+
+# These two tests assert what hybrid search promises users, never an exact rank of the real
+# embedder: its int8 kernels order near neighbours differently on different CPUs (on one AMD
+# machine d13 was at dense index 3 for the bare figure below, on an Intel Xeon at index 7).
+# BM25 is plain arithmetic over tokens, so its ranks may be pinned.
+
+
 def test_hybrid_finds_an_exact_number(beir_index, embedder) -> None:
+    """Hybrid puts the passage holding the exact figure in the top two, however it is written."""
     res = retriever(beir_index, embedder, k=5).search(
         "Which forecast puts magnet demand at 390,000 tonnes?"
     )
-    assert res.hits[0].chunk.id == "d13"
-    assert res.hits[0].bm25_rank == 1
+    top = {h.chunk.id: h for h in res.hits[:2]}
+    assert "d13" in top and top["d13"].bm25_rank == 1
     # written without its comma the number is the same BM25 term
-    assert (
-        retriever(beir_index, embedder, k=3).search("magnet demand 390000").hits[0].chunk.id
-        == "d13"
-    )
-    # the bare figure: dense alone buries d13 (another demand estimate, d14, looks closer);
-    # fusion lifts it back to the top two (RRF ignores how far ahead BM25's score is)
+    assert "d13" in _ids(retriever(beir_index, embedder, k=2).search("magnet demand 390000"))
+    # the bare figure: whatever dense search makes of it, fusion keeps d13 in the top two, and
+    # never ranks it lower than dense alone does (by construction: BM25 ranks it first, so only
+    # a passage dense search puts ahead of it can stay ahead of it after fusion)
     q = "390,000 tonnes"
-    dense = [h.chunk.id for h in retriever(beir_index, embedder, "dense", k=10).search(q).hits]
-    assert dense.index("d13") >= 4
-    assert "d13" in [h.chunk.id for h in retriever(beir_index, embedder, k=2).search(q).hits]
+    dense = _ids(retriever(beir_index, embedder, "dense", k=40).search(q))
+    hybrid = _ids(retriever(beir_index, embedder, k=40).search(q))
+    assert retriever(beir_index, embedder, "bm25", k=1).search(q).hits[0].chunk.id == "d13"
+    assert "d13" in hybrid[:2]
+    assert "d13" not in dense or hybrid.index("d13") <= dense.index("d13")
 
 
 def test_hybrid_finds_a_paraphrase(beir_index, embedder) -> None:
+    """A question sharing almost no words with its answer is found through dense search."""
     q = "What keeps an electric car's motor magnets from weakening when they run hot?"
     # the answer (d18) says "lose coercivity ... demagnetising": BM25 alone ranks another first
     assert retriever(beir_index, embedder, "bm25", k=5).search(q).hits[0].chunk.id != "d18"
-    res = retriever(beir_index, embedder, k=5).search(q)
-    assert res.hits[0].chunk.id == "d18"
-    assert res.hits[0].dense_rank == 1
+    assert "d18" in _ids(retriever(beir_index, embedder, "dense", k=3).search(q))
+    assert "d18" in _ids(retriever(beir_index, embedder, k=3).search(q))
 
 
 # --- live chunks only ----------------------------------------------------------------------------

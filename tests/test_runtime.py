@@ -21,11 +21,11 @@ from ree.runtime.env import OFFLINE_DEFAULTS, apply_offline_env
 from ree.runtime.tokenizer import (
     EXPECTED_SHA256,
     cache_path,
-    count_tokens,
     get_encoding,
     seed_tiktoken_cache,
 )
 from ree.settings import load_settings
+from ree.text import count_tokens
 
 SENTENCES = [
     "Neodymium oxide prices rose 12% in March 2025 as magnet makers restocked.",

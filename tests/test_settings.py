@@ -135,7 +135,7 @@ def _ree(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[
     clean = {k: v for k, v in os.environ.items() if not k.startswith("REE_")}
     clean.update(env)
     return subprocess.run(
-        [sys.executable, "-m", "ree.cli", *args],
+        [sys.executable, "-m", "interfaces", *args],
         cwd=cwd,
         env=clean,
         capture_output=True,

@@ -24,13 +24,13 @@ from test_ingest_support import pipeline_embedder  # noqa: E402
 
 from fakes import ExtractiveChatModel  # noqa: E402
 from ingest import ingest_paths  # noqa: E402
-from rag.answer import Answer, Citation, ClaimRecord  # noqa: E402
+from interfaces.ui import library, render  # noqa: E402
+from interfaces.ui.chat import build_filters, chat_turn  # noqa: E402
+from interfaces.ui.server import ExposureError, auth_for, is_local_host  # noqa: E402
 from rag.engine import Engine  # noqa: E402
+from rag.types import Answer, Citation, ClaimRecord  # noqa: E402
 from ree.index import Index  # noqa: E402
 from ree.settings import Settings  # noqa: E402
-from ree.ui import library, render  # noqa: E402
-from ree.ui.chat import build_filters, chat_turn  # noqa: E402
-from ree.ui.server import ExposureError, auth_for, is_local_host  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "data" / "sample"
@@ -358,7 +358,7 @@ def test_non_local_host_without_auth_refuses_to_start(engine: Engine) -> None:
 
 
 def test_ree_chat_refuses_non_local_host_in_one_line(ree_settings: Settings, capsys) -> None:  # noqa: ANN001
-    from ree.cli import main
+    from interfaces.cli import main
 
     started = time.perf_counter()
     assert main(["chat", "--host", "0.0.0.0", "--port", str(free_port())]) == 2
@@ -370,11 +370,9 @@ def test_ree_chat_refuses_non_local_host_in_one_line(ree_settings: Settings, cap
 
 def test_share_is_not_offered(engine: Engine) -> None:
     from app import create_app
-    from ree.cli import _load_extensions, build_parser
+    from interfaces.cli import main
 
-    _load_extensions()
-    with pytest.raises(SystemExit):
-        build_parser().parse_args(["chat", "--share"])
+    assert main(["chat", "--share"]) == 2  # a usage error: the option does not exist
     app = create_app(engine=engine)
     with pytest.raises(ValueError, match="share"):
         app.launch(share=True, prevent_thread_lock=True)

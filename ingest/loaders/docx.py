@@ -18,8 +18,8 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 
 from ingest.document import LoadedDocument, LoadError
-from ingest.loaders.dates import normalize_date
 from ingest.loaders.sections import SectionBuilder, tidy
+from ree.text.dates import normalize_date
 
 _HEADING_STYLE = re.compile(r"^heading\s*(\d)$", re.I)
 _DATE_PARAGRAPH = re.compile(r"^\s*(?:date|dated|published)\s*[:\-\u2013]\s*(.+)$", re.I)

@@ -16,8 +16,8 @@ from bs4 import BeautifulSoup, NavigableString, Tag
 from bs4.element import PreformattedString
 
 from ingest.document import LoadedDocument
-from ingest.loaders.dates import normalize_date
 from ingest.loaders.sections import SectionBuilder, tidy
+from ree.text.dates import normalize_date
 
 DROP_TAGS = (
     "script",

@@ -17,8 +17,8 @@ from typing import Any
 import yaml
 
 from ingest.document import LoadedDocument
-from ingest.loaders.dates import normalize_date
 from ingest.loaders.sections import SectionBuilder, tidy
+from ree.text.dates import normalize_date
 
 DATE_KEYS = ("date", "published", "published_date", "publication_date", "published_time")
 URL_KEYS = ("source_url", "url", "source", "canonical")

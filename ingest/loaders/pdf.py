@@ -17,8 +17,8 @@ from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 from pdfplumber.utils.exceptions import PdfminerException
 
 from ingest.document import LoadedDocument, LoadError, Section
-from ingest.loaders.dates import normalize_date
 from ingest.loaders.pdf_layout import SUPERSCRIPT_PREFIX, group_lines, page_text, render_line
+from ree.text.dates import normalize_date
 
 NO_TEXT = "no extractable text (scanned PDF?)"
 TITLE_MIN_SCALE = 1.15  # a title line is at least this much larger than the body text

@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 from ingest.document import LoadedDocument, Section
-from ingest.loaders.dates import normalize_date
+from ree.text.dates import normalize_date
 
 MAX_TITLE_CHARS = 120
 _HEAD_CHARS = 8192

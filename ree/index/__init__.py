@@ -19,7 +19,7 @@ except ImportError:  # pragma: no cover
     fcntl = None  # type: ignore[assignment]
 
 from ree.index.docstore import DocStore, DocumentRecord
-from ree.index.keyword import KeywordIndex, tokenize
+from ree.index.keyword import KeywordIndex
 from ree.index.records import (
     Chunk,
     chunk_fingerprint,
@@ -42,7 +42,6 @@ __all__ = [
     "make_chunk_id",
     "make_doc_id",
     "open_index",
-    "tokenize",
 ]
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,61}[A-Za-z0-9]$")

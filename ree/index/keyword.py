@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import shutil
 import threading
 from pathlib import Path
@@ -20,37 +19,9 @@ import bm25s
 import numpy as np
 
 from ree.index.docstore import DocStore
+from ree.text import tokenize
 
 log = logging.getLogger(__name__)
-
-_STOPWORDS = frozenset(
-    """a an and are as at be been but by can could did do does for from had has have how i if in
-    into is it its itself may more most no not of on or our over per shall should so such than that
-    the their them then there these they this those through to under up was we were what when where
-    which while who whom why will with would you your about after also any between both each other
-    only same some very via""".split()  # noqa: SIM905 (a readable word list)
-)
-_TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+(?:['’][^\W\d_]+)?", re.UNICODE)
-
-
-def tokenize(text: str) -> list[str]:
-    """Lowercase words and numbers; "390,000" and "390000" become the same token."""
-    out: list[str] = []
-    for tok in _TOKEN.findall(text.lower()):
-        if tok[0].isdigit():
-            tok = tok.replace(",", "")
-            if tok.endswith(".0"):
-                tok = tok[:-2]
-        else:
-            tok = tok.replace("’", "'").split("'")[0]
-            if tok in _STOPWORDS or len(tok) < 2:
-                continue
-            if len(tok) > 4 and tok.endswith("ies"):
-                tok = tok[:-3] + "y"
-            elif len(tok) > 3 and tok.endswith("s") and not tok.endswith("ss"):
-                tok = tok[:-1]
-        out.append(tok)
-    return out
 
 
 class KeywordIndex:

@@ -128,15 +128,22 @@ class VectorStore:
             offset += MAX_BATCH
 
     def query(
-        self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None
+        self,
+        vector: np.ndarray,
+        k: int,
+        *,
+        where: dict[str, Any] | None = None,
+        ids: list[str] | None = None,
     ) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity) for the k nearest chunks, best first.
 
-        No `count()` first: it costs ~13 ms at 200k chunks, and Chroma answers an empty
-        collection with an empty result anyway.
+        `ids` restricts the search to those chunks (31 ms for 16k ids at 200k chunks; `where`
+        on the same chunks' dates: 470 ms). No `count()` first: it costs ~13 ms at 200k chunks
+        (6x the HNSW search itself), and Chroma answers an empty collection with an empty result.
         """
         res = self.collection.query(
             query_embeddings=[np.asarray(vector, dtype=np.float32)],
+            ids=ids,
             n_results=k,
             where=where or None,
             include=["distances"],
@@ -146,3 +153,16 @@ class VectorStore:
         return [
             (cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0], strict=True)
         ]
+
+    def embeddings(self, ids: list[str]) -> tuple[list[str], np.ndarray]:
+        """The stored vectors of `ids` (in Chroma's order, with the ids it found), batched."""
+        found: list[str] = []
+        parts: list[np.ndarray] = []
+        for start in range(0, len(ids), MAX_BATCH):
+            got = self.collection.get(ids=ids[start : start + MAX_BATCH], include=["embeddings"])
+            found += got["ids"]
+            parts.append(
+                np.asarray(got["embeddings"], dtype=np.float32).reshape(len(got["ids"]), -1)
+            )
+        matrix = np.concatenate(parts) if parts else np.zeros((0, 0), dtype=np.float32)
+        return found, matrix

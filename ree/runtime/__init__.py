@@ -1,8 +1,9 @@
 """The offline model runtime: embeddings, tokenizer files and chat models, all from installed packages.
 
 Everything that loads a model goes through here so that the no-network rules and caching live in
-one place. Importing this package applies the offline environment switches. Names load lazily:
-`ingest` uses the embedder and tokenizer and must not pay for (or depend on) the LLM stack.
+one place; `EmbeddingMemo` is the one cache of vectors that every step shares. Importing this
+package applies the offline environment switches. Names load lazily: `ingest` uses the embedder
+and tokenizer and must not pay for (or depend on) the LLM stack.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ _LAZY = {
     "get_chat_model": "ree.runtime.chat",
     "Embedder": "ree.runtime.embeddings",
     "get_embedder": "ree.runtime.embeddings",
-    "count_tokens": "ree.runtime.tokenizer",
+    "EmbeddingMemo": "ree.runtime.memo",
     "get_encoding": "ree.runtime.tokenizer",
 }
 

@@ -65,7 +65,8 @@ class LocalChatModel(BaseChatModel):
     def model_name(self) -> str:
         return os.path.basename(self.model_path)
 
-    def _load(self) -> Any:
+    def load(self) -> Any:
+        """The llama.cpp model, loaded on first use (about 3 s for the packaged 1.1 GB model)."""
         if self._llama is None:
             try:
                 from llama_cpp import Llama
@@ -121,7 +122,7 @@ class LocalChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         with _LLAMA_LOCK:
-            llama = self._load()
+            llama = self.load()
             stream = llama.create_chat_completion(
                 messages=self._messages(messages), stream=True, **self._params(stop, kwargs)
             )
@@ -136,7 +137,7 @@ class LocalChatModel(BaseChatModel):
 
     def count_prompt_tokens(self, text: str) -> int:
         with _LLAMA_LOCK:
-            return len(self._load().tokenize(text.encode(), add_bos=False, special=True))
+            return len(self.load().tokenize(text.encode(), add_bos=False, special=True))
 
 
 def _openai_model(settings: Settings) -> BaseChatModel:

@@ -71,7 +71,3 @@ def get_encoding(name: str = "cl100k_base") -> tiktoken.Encoding:
     """A tiktoken encoding that works with no network."""
     seed_tiktoken_cache()
     return tiktoken.get_encoding(name)
-
-
-def count_tokens(text: str, name: str = "cl100k_base") -> int:
-    return len(get_encoding(name).encode(text, disallowed_special=()))

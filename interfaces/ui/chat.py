@@ -15,13 +15,13 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from rag.answer import Answer
+from interfaces.ui import render
 from rag.engine import Engine
 from rag.filters import Filters, resolve
+from rag.types import Answer
 from ree.errors import user_message
-from ree.ui import render
 
-log = logging.getLogger("ree.ui")
+log = logging.getLogger("interfaces.ui")
 
 MODES = {"brief": "Brief", "insights": "In-Depth Insights"}
 #: Minimum seconds between two streamed updates: each one re-sends the message to the browser.

@@ -4,7 +4,9 @@
 - `chat`: the streaming chat turn (filters, errors, refusals) as a generator of chat histories;
 - `library`: the Library tab's table, uploads (sanitised, size-checked, ingested) and removals;
 - `server`: the "who may connect" rule (auth off localhost) and launch defaults;
-- `theme`: CSS and theme.
+- `theme`: CSS and theme;
+- `app`: `create_app()` wires these into `gr.Blocks` (handlers, layout, events) and `serve()`
+  runs it; only `app` and `theme` import gradio, lazily.
 
-`app.py` at the top level wires these into `gr.Blocks`; only it and `theme` import gradio.
+`app.py` at the top level is the entry point `python app.py`.
 """

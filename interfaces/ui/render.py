@@ -17,7 +17,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from rag.answer import Answer, Citation, ClaimRecord
+from rag.types import Answer, Citation, ClaimRecord
 
 Message = dict[str, Any]
 

@@ -27,6 +27,18 @@ class Citation:
 
 
 @dataclass
+class RetrievedPassage:
+    """One passage retrieval returned for the question, in rank order (what eval scores)."""
+
+    chunk_id: str
+    source: str
+    title: str
+    page: int | None
+    score: float  # fused retrieval score
+    cosine: float  # question-passage cosine
+
+
+@dataclass
 class ClaimRecord:
     text: str
     citations: list[int]
@@ -51,6 +63,7 @@ class Answer:
     relevance: float = 0.0
     draft: str = ""
     evidence: dict[int, str] = field(default_factory=dict)  # n -> passage text shown to the model
+    retrieved: list[RetrievedPassage] = field(default_factory=list)  # what retrieval returned
     timings: dict[str, float] = field(default_factory=dict)
     tokens: dict[str, int] = field(default_factory=dict)
     model: str = ""

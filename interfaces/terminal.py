@@ -1,0 +1,60 @@
+"""What `ree ask` prints: the streamed answer, then sources, refusal reason and timings.
+
+Kept apart from the command so the printing can be tested on a fake stream and reused by other
+terminal commands.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+import click
+
+from rag.types import Answer
+
+
+def print_answer_stream(stream: Iterable[str | Answer], *, as_json: bool, live: bool) -> Answer:
+    """Print verified text as it arrives (when `live`), then the final answer's details."""
+    final: Answer | None = None
+    streamed = ""
+    for item in stream:
+        if isinstance(item, Answer):
+            final = item
+        elif live:
+            streamed += item
+            click.echo(item, nl=False)
+    if final is None:
+        raise RuntimeError("the answer stream ended without an Answer")
+    if as_json:
+        click.echo(json.dumps(final.to_dict(), indent=2, ensure_ascii=False))
+        return final
+    if live and streamed.strip() != final.text.strip():
+        click.echo("\n\n(verified answer)")
+    if not live or streamed.strip() != final.text.strip():
+        click.echo(final.text)
+    click.echo()
+    print_answer_details(final)
+    return final
+
+
+def print_answer_details(answer: Answer) -> None:
+    """Sources (or closest sources of a refusal), verification counts, timings and model."""
+    if answer.refused:
+        click.echo(f"\n(refused: {answer.refusal_reason})")
+        if answer.sources:
+            click.echo("Closest sources:")
+    else:
+        click.echo("\nSources:")
+    click.echo(answer.sources_markdown())
+    notes = []
+    if answer.removed:
+        notes.append(f"{answer.removed} unsupported sentence(s) removed")
+    if answer.repaired:
+        notes.append(f"{answer.repaired} citation(s) repaired")
+    t = answer.timings
+    notes.append(
+        f"retrieval {t.get('retrieval', 0):.2f} s, first token {t.get('ttft', 0):.1f} s, "
+        f"total {t.get('total', 0):.1f} s" + (f", {answer.model}" if answer.model else "")
+    )
+    click.echo("\n" + "; ".join(notes))
