@@ -8,9 +8,13 @@ item without `sources` gets no retrieval score, one without `must_include` no mu
 Suite format (`eval/datasets/*.jsonl`)::
 
     {"id": "s001", "question": "...", "answer": "gold answer", "must_include": ["Baotou"],
-     "sources": ["bayan-obo-deposit-profile.md"], "type": "fact", "evidence": ["quoted text"]}
+     "sources": ["bayan-obo-deposit-profile.md"], "type": "fact", "evidence": ["quoted text"],
+     "tags": ["table"]}
 
 `type == "unanswerable"` marks a question the corpus does not answer: the assistant should refuse.
+`tags` are free labels for slicing a suite ("table": the answer is a table cell, "multi-part":
+every part of a several-part question is a must-include phrase, "near-miss": an unanswerable
+question that looks answerable); the suites' own tests check which values they use.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ UNANSWERABLE = "unanswerable"
 SHORT_ANSWER_TYPES = frozenset({"fact", "numeric"})
 SHORT_ANSWER_MAX_WORDS = 8
 
-_LIST_FIELDS = ("must_include", "sources", "evidence")
+_LIST_FIELDS = ("must_include", "sources", "evidence", "tags")
 
 
 class SuiteError(ValueError):
@@ -45,6 +49,7 @@ class QAItem:
     sources: list[str] = field(default_factory=list)
     type: str = "untyped"
     evidence: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
 
     @property
     def answerable(self) -> bool:

@@ -3,7 +3,9 @@
 Every gold item must be well formed, and every evidence quote must really occur in one of the
 source files it names, after the same text extraction a loader would do (raw text for
 .md/.txt/.csv, BeautifulSoup text for .html, pdfplumber for .pdf, python-docx for .docx) and
-whitespace normalization. Real files only; no mocks.
+whitespace normalization. The optional `tags` must be known labels that hold for their item, and
+the shared-corpus suite must keep enough table, multi-part and unanswerable questions. Real files
+only; no mocks.
 """
 
 from __future__ import annotations
@@ -38,7 +40,27 @@ NOT_DOCUMENTS = {"SOURCES.md", "README.md"}
 
 SUITES = {
     "sample": (DATASETS_DIR / "sample.jsonl", SAMPLE_DIR, "s", 44),
-    "shared": (DATASETS_DIR / "shared-corpus.jsonl", SHARED_CORPUS, "c", 32),
+    "shared": (DATASETS_DIR / "shared-corpus.jsonl", SHARED_CORPUS, "c", 90),
+}
+
+#: Optional item labels. "table": the answer is a cell of a table, so the item must cite one of its
+#: suite's tabular files; "multi-part": a question with several parts, each a must-include phrase;
+#: "near-miss": an unanswerable question that looks answerable (a year, country or figure the
+#: documents do not give).
+ALLOWED_TAGS = {"table", "multi-part", "near-miss"}
+#: Per suite: the files whose cells "table" items read, and the least number of items per tag
+#: (and of unanswerable items) the suite must keep.
+TABULAR_SOURCES = {
+    "sample": set(),
+    "shared": {
+        "usgs_mcs2025_rare_earths.pdf",
+        "usgs_ds140_rare_earths_statistics_1900-1992.csv",
+        "wikipedia_rare_earth_elements_summaries.csv",
+    },
+}
+MIN_TAGGED = {
+    "sample": {},
+    "shared": {"table": 25, "multi-part": 15, "unanswerable": 10},
 }
 
 
@@ -146,6 +168,39 @@ def test_type_mix(suite):
     assert counts["insight"] >= 2, f"{name}: too few insight items"
     assert counts["multi-hop"] >= 2, f"{name}: too few multi-hop items"
     assert counts["comparison"] >= 2, f"{name}: too few comparison items"
+
+
+def test_tags(suite):
+    name, items = suite
+    problems = []
+    for item in items:
+        where = f"{name}:{item.get('id')}"
+        tags = item.get("tags", [])
+        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+            problems.append(f"{where}: tags must be a list of strings")
+            continue
+        unknown = set(tags) - ALLOWED_TAGS
+        if unknown:
+            problems.append(f"{where}: unknown tags {sorted(unknown)}")
+        if len(set(tags)) != len(tags):
+            problems.append(f"{where}: repeated tag")
+        if "table" in tags and not set(item["sources"]) & TABULAR_SOURCES[name]:
+            problems.append(
+                f"{where}: a table item must cite one of {sorted(TABULAR_SOURCES[name])}"
+            )
+        if "multi-part" in tags and len(item["must_include"]) < 2:
+            problems.append(f"{where}: a multi-part item needs a must-include phrase per part")
+        if "near-miss" in tags and item["type"] != "unanswerable":
+            problems.append(f"{where}: a near-miss item must be unanswerable")
+    assert not problems, "\n".join(problems)
+
+
+def test_tag_mix(suite):
+    name, items = suite
+    counts = Counter(tag for item in items for tag in item.get("tags", []))
+    counts["unanswerable"] = sum(item["type"] == "unanswerable" for item in items)
+    for label, minimum in MIN_TAGGED[name].items():
+        assert counts[label] >= minimum, f"{name}: {counts[label]} {label!r} items, need {minimum}"
 
 
 def _corpus_dir_or_skip(name: str) -> Path:

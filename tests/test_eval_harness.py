@@ -343,6 +343,14 @@ def test_suite_errors_name_the_line(tmp_path: Path) -> None:
     bad.write_text('{"id": "a", "question": "Q?"\n')
     with pytest.raises(SuiteError, match="bad.jsonl:1: invalid JSON"):
         load_suite(bad)
+    bad.write_text('{"id": "a", "question": "Q?", "tags": "table"}\n')
+    with pytest.raises(SuiteError, match="bad.jsonl:1: field 'tags' must be a list of strings"):
+        load_suite(bad)
+    bad.write_text(
+        '{"id": "a", "question": "Q?", "tags": ["table", " "]}\n{"id": "b", "question": "R?"}\n'
+    )
+    tagged, untagged = load_suite(bad)
+    assert tagged.tags == ["table"] and untagged.tags == []
     items = load_suite(REPO / "eval" / "datasets" / "sample.jsonl")
     assert len(items) == 60
     short = {i.id for i in items if i.short_answer}
