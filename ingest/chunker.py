@@ -5,14 +5,15 @@ crosses a page (so its page number is exact) and starts a new chunk at a heading
 current one is at least half full. Paragraphs too long for a chunk are split into sentences, and
 sentences too long into word windows (a "word" longer than a chunk, such as a run of data with no
 spaces, is cut by characters). Neighbouring chunks of the same section share up to `overlap` tokens
-of whole sentences, so a fact at a boundary is retrievable from either side. Records (CSV rows) are
-packed whole and never split or overlapped.
+of whole sentences, so a fact at a boundary is retrievable from either side. Records (table rows,
+one per line) are packed whole and never split or overlapped, and a chunk of records never mixes
+two tables; loaders keep every record within the embedder's window (see ingest.loaders.tables).
 
 `size` is a hard limit on the token count of every chunk's text as tiktoken counts the joined
 string (joining pieces can add tokens, so each chunk is recounted and trimmed if needed); the one
 exception is a single record longer than `size`, which is kept whole.
 
-What it does not do: semantic chunking or table-aware splitting inside one text section.
+What it does not do: semantic chunking, or finding tables in a text section (loaders do).
 """
 
 from __future__ import annotations
@@ -24,12 +25,15 @@ from dataclasses import dataclass
 from ingest.document import LoadedDocument, Section
 
 _SENTENCE_END = re.compile(r"(?<=[.!?;])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
+# "; 2021 = 98 $/kg" continues a record ("label: header = value; header = value"), it is not a
+# new sentence, even though it starts with a digit or a capital.
+_RECORD_CELL = re.compile(r"[^;=\n]{1,80}? = ")
 _ABBREV = re.compile(
     r"(?:\b(?:U\.S|U\.K|e\.g|i\.e|Mr|Ms|Dr|No|St|Inc|Ltd|Co|vs|approx|Fig|Jan|Feb|"
     r"Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.)$"
 )
 #: Bumped whenever chunk boundaries change for the same input, so existing indexes re-chunk.
-CHUNKER_VERSION = "2"
+CHUNKER_VERSION = "3"
 #: Characters per token never exceed this for the text we cut by characters; bounds the search.
 _MAX_CHARS_PER_TOKEN = 8
 
@@ -42,6 +46,7 @@ class TextChunk:
     tokens: int
     page: int | None
     section: str
+    kind: str = "text"  # "record" when the chunk is table records, one per line
 
 
 @dataclass(frozen=True)
@@ -55,12 +60,14 @@ class _Unit:
 
 
 def split_sentences(text: str) -> list[str]:
-    """Sentence split that keeps "U.S.", "e.g." and decimals intact."""
+    """Sentence split that keeps "U.S.", "e.g.", decimals and record cells intact."""
     parts: list[str] = []
     start = 0
     for m in _SENTENCE_END.finditer(text):
         candidate = text[start : m.start()].rstrip()
         if _ABBREV.search(candidate):
+            continue
+        if candidate.endswith(";") and _RECORD_CELL.match(text, m.end()):
             continue
         parts.append(text[start : m.end()].strip())
         start = m.end()
@@ -210,7 +217,7 @@ class Chunker:
                     text = self._join(cur[:take], cur_kind)
                     n = self.count(text)
                 section = cur[carried].section
-                chunks.append(TextChunk(text, n, cur_page, section))
+                chunks.append(TextChunk(text, n, cur_page, section, cur_kind))
                 done, rest = cur[:take], cur[take:]
                 keep = self._overlap(done) if cur_kind == "text" and (rest or not final) else []
                 cur, carried = keep + rest, len(keep)
@@ -222,6 +229,7 @@ class Chunker:
             if cur and (
                 section.page != cur_page
                 or section.kind != cur_kind
+                or (section.kind == "record" and section.section != cur[-1].section)
                 or (
                     section.section != cur[-1].section
                     and (len(cur) == carried or self._estimate(cur[carried:]) >= self.size // 2)

@@ -44,6 +44,8 @@ META_KEYS = {
     "content_hash",
     "ingested_at",
     "doc_type",
+    "content",
+    "table",
 }
 DOC_TYPES = {"pdf", "html", "markdown", "text", "docx", "csv"}
 ISO = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
@@ -130,6 +132,11 @@ def test_every_chunk_carries_its_metadata(corpus) -> None:
         assert meta["content_hash"] == hashlib.sha1(text.encode()).hexdigest()[:16]
         assert isinstance(meta["ingested_at"], int) and meta["ingested_at"] > 1_600_000_000
         assert meta["doc_type"] in DOC_TYPES
+        # table rows are marked, with their table's caption; prose is "text" with no table
+        assert meta["content"] in {"text", "records"}
+        assert (meta["content"] == "records") == bool(meta["table"])
+        if meta["content"] == "records":
+            assert meta["table"] == meta["section"]
         positions.setdefault(meta["doc_id"], []).append(meta["chunk_index"])
     for doc_id, idx in positions.items():
         assert sorted(idx) == list(range(docs[doc_id].n_chunks))
