@@ -406,7 +406,7 @@ def test_html_keeps_article_and_drops_boilerplate(tmp_path: Path) -> None:
     assert "Lynas said on Thursday it would double heavy rare earth capacity." in text
     assert "The plant will separate dysprosium\nand terbium." in text
     assert "Construction starts in 2025.\n\nOutput from 2026." in text
-    assert "Neodymium oxide | 56" in text
+    assert "Neodymium oxide: price = 56" in text  # a table row is a record (tests/test_tables.py)
     assert "Note\n\nPrices in USD/kg." in text  # h4 is kept as a line, not a path level
     for noise in ("SCRIPT", "HEADER", "NAV", "COOKIE", "SHARE", "ASIDE", "FOOTER", "COMMENT"):
         assert f"{noise}-TEXT" not in text
@@ -418,8 +418,10 @@ def test_html_heading_paths(tmp_path: Path) -> None:
         "Lynas expands Texas plant",
         "Lynas expands Texas plant > Capacity",
         "Lynas expands Texas plant > Capacity > Timeline",
+        "Lynas expands Texas plant > Prices",  # the table's records: caption = heading path
         "Lynas expands Texas plant > Prices",
     ]
+    assert [s.kind for s in doc.sections].count("record") == 1
 
 
 def test_html_fallbacks_without_article_or_meta(tmp_path: Path) -> None:
@@ -487,12 +489,15 @@ def test_docx_structure_tables_and_metadata(tmp_path: Path) -> None:
     assert doc.doc_type == "docx"
     assert doc.title == "Heavy Rare Earths Outlook"  # Title style, core title being empty
     assert doc.published == "2025-03-20"
-    sections = {s.section: s.text for s in doc.sections}
-    assert sections["Supply"] == "China dominates separation."
-    assert sections["Supply > Dysprosium"] == (
-        "Prices doubled.\n\nElement: Dy oxide; 2023: 330; 2024: 260\n\nElement: Tb oxide; 2023: 1,298"
-    )
-    assert sections["Demand"] == "Magnets lead demand."
+    assert [(s.section, s.kind, s.text) for s in doc.sections] == [
+        ("", "text", "Date: 20 March 2025"),
+        ("Supply", "text", "China dominates separation."),
+        ("Supply > Dysprosium", "text", "Prices doubled."),
+        # the table's rows: records with the heading path as caption, empty cells skipped
+        ("Supply > Dysprosium", "record", "Dy oxide: 2023 = 330; 2024 = 260"),
+        ("Supply > Dysprosium", "record", "Tb oxide: 2023 = 1,298"),
+        ("Demand", "text", "Magnets lead demand."),
+    ]
     assert "Heavy Rare Earths Outlook" not in doc.text
 
 
