@@ -145,6 +145,13 @@ def test_every_chunk_carries_its_metadata(corpus) -> None:
     metas = got["metadatas"]
     assert sum(1 for m in metas if m["published_int"]) > len(metas) // 4
     assert {m["doc_type"] for m in metas} >= {"pdf", "html", "markdown", "text", "docx", "csv"}
+    # PDF, DOCX, HTML and CSV tables all reach the index as record chunks
+    assert {m["doc_type"] for m in metas if m["content"] == "records"} >= {
+        "pdf",
+        "docx",
+        "html",
+        "csv",
+    }
 
 
 def test_three_stores_agree(corpus) -> None:
