@@ -5,14 +5,15 @@ crosses a page (so its page number is exact) and starts a new chunk at a heading
 current one is at least half full. Paragraphs too long for a chunk are split into sentences, and
 sentences too long into word windows (a "word" longer than a chunk, such as a run of data with no
 spaces, is cut by characters). Neighbouring chunks of the same section share up to `overlap` tokens
-of whole sentences, so a fact at a boundary is retrievable from either side. Records (CSV rows) are
-packed whole and never split or overlapped.
+of whole sentences, so a fact at a boundary is retrievable from either side. Records (table rows,
+one per line) are packed whole and never split or overlapped, and a chunk of records never mixes
+two tables; loaders keep every record within the embedder's window (see ingest.loaders.tables).
 
 `size` is a hard limit on the token count of every chunk's text as tiktoken counts the joined
 string (joining pieces can add tokens, so each chunk is recounted and trimmed if needed); the one
 exception is a single record longer than `size`, which is kept whole.
 
-What it does not do: semantic chunking or table-aware splitting inside one text section.
+What it does not do: semantic chunking, or finding tables in a text section (loaders do).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class TextChunk:
     tokens: int
     page: int | None
     section: str
+    kind: str = "text"  # "record" when the chunk is table records, one per line
 
 
 @dataclass(frozen=True)
@@ -190,7 +192,7 @@ class Chunker:
                     text = self._join(cur[:take], cur_kind)
                     n = self.count(text)
                 section = cur[carried].section
-                chunks.append(TextChunk(text, n, cur_page, section))
+                chunks.append(TextChunk(text, n, cur_page, section, cur_kind))
                 done, rest = cur[:take], cur[take:]
                 keep = self._overlap(done) if cur_kind == "text" and (rest or not final) else []
                 cur, carried = keep + rest, len(keep)
@@ -202,6 +204,7 @@ class Chunker:
             if cur and (
                 section.page != cur_page
                 or section.kind != cur_kind
+                or (section.kind == "record" and section.section != cur[-1].section)
                 or (
                     section.section != cur[-1].section
                     and (len(cur) == carried or self._estimate(cur[carried:]) >= self.size // 2)

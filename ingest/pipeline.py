@@ -209,6 +209,8 @@ def build_chunks(
             ingested_at=ingested_at,
             page=piece.page or 0,
             section=piece.section,
+            content="records" if piece.kind == "record" else "text",
+            table=piece.section if piece.kind == "record" else "",
             chunk_index=i,
             tokens=piece.tokens,
             content_hash=hashlib.sha1(piece.text.encode("utf-8", "surrogatepass")).hexdigest()[:16],

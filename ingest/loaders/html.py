@@ -4,6 +4,11 @@ Saved web pages carry navigation, cookie banners, share widgets and footers that
 be indexed as if they were content and crowd out the article in retrieval. This loader reads the
 metadata first (title, date, canonical URL live in <head> and in the header we then drop), removes
 boilerplate, and walks what is left, keeping h1-h3 as section paths.
+
+A <table> with a header (<thead>, rows of <th>, else its first row) becomes records through the
+shared table renderer, "Neodymium oxide: 2024 = 56": header rows joined per column (colspan and
+rowspan filled in), the first cell of a row as its label, <caption> (else the heading path) as
+its caption. A table with one row or one column keeps today's "a | b" lines.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from bs4 import BeautifulSoup, NavigableString, Tag
 from bs4.element import PreformattedString
 
 from ingest.document import LoadedDocument
+from ingest.loaders import tables
 from ingest.loaders.sections import SectionBuilder, tidy
 from ree.text.dates import normalize_date
 
@@ -98,7 +104,7 @@ def parse(text: str, path: Path) -> LoadedDocument:
         path=path,
         doc_type="html",
         title=title,
-        sections=builder.finish(),
+        sections=builder.finish(title),
         published=published,
         source_url=url,
     )
@@ -134,6 +140,9 @@ class _Walker:
         elif name == "pre":
             self.flush()
             self.builder.add(tag.get_text())
+        elif name == "table" and (table := self._table(tag)) is not None:
+            self.flush()
+            self.builder.table(table)
         elif name == "tr":
             self.flush()
             cells = [
@@ -148,10 +157,73 @@ class _Walker:
         else:  # inline: a, span, em, strong, sup, time, ...
             self.walk(tag)
 
+    def _table(self, tag: Tag) -> tables.Table | None:
+        """The table as header and body rows for the renderer, or None (then walked as text)."""
+        rows = [tr for tr in tag.find_all("tr") if tr.find_parent("table") is tag]
+        if len(rows) < 2:
+            return None
+        grid, is_header = _grid(rows)
+        count = 0
+        while count < len(rows) - 1 and is_header[count]:
+            count += 1
+        count = count or 1
+        caption_tag = tag.find("caption")
+        caption = " ".join(caption_tag.get_text(" ").split()) if caption_tag is not None else ""
+        caption = caption or self.builder.path or f"Table {self.builder.tables + 1}"
+        return tables.table_from_grid(grid[:count], grid[count:], caption=caption)
+
     def flush(self) -> None:
         if self.pending:
             self.builder.add(tidy("".join(self.pending)))
             self.pending = []
+
+
+def _grid(rows: list[Tag]) -> tuple[list[list[str]], list[bool]]:
+    """Cell texts per row and column with rowspan/colspan filled in, and which rows are header
+    rows (inside <thead>, or made only of <th>). A spanning header cell is repeated over its
+    columns (it heads each of them); a spanning body cell is written once."""
+    grid: list[list[str]] = []
+    header: list[bool] = []
+    carried: dict[int, tuple[str, int]] = {}  # column -> (text, rows still to fill)
+    for tr in rows:
+        cells = tr.find_all(["td", "th"], recursive=False)
+        in_head = tr.find_parent("thead") is not None or (
+            bool(cells) and all(c.name == "th" for c in cells)
+        )
+        row: list[str] = []
+        column = 0
+        for cell in cells:
+            while column in carried:
+                column = _fill_carried(row, carried, column)
+            text = " ".join(cell.get_text(" ").split())
+            span = _span(cell.get("colspan"))
+            down = _span(cell.get("rowspan"))
+            for offset in range(span):
+                value = text if offset == 0 or in_head else ""
+                row.append(value)
+                if down > 1:
+                    carried[column + offset] = (value, down - 1)
+            column += span
+        while column in carried:
+            column = _fill_carried(row, carried, column)
+        grid.append(row)
+        header.append(in_head)
+    return grid, header
+
+
+def _fill_carried(row: list[str], carried: dict[int, tuple[str, int]], column: int) -> int:
+    text, left = carried.pop(column)
+    row.append(text)
+    if left > 1:
+        carried[column] = (text, left - 1)
+    return column + 1
+
+
+def _span(raw: object) -> int:
+    try:
+        return min(max(int(str(raw)), 1), 100)
+    except (TypeError, ValueError):
+        return 1
 
 
 def _remove_boilerplate(soup: BeautifulSoup) -> None:

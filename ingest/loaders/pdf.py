@@ -1,14 +1,20 @@
-"""PDF loader: one Section per page, text in reading order, footnote markers kept apart.
+"""PDF loader: page text in reading order, tables as records, footnote markers kept apart.
 
-The layout work (superscripts, table cells, two-column pages) lives in pdf_layout; this module
-deals with the file: opening it (empty-password encryption is fine, a real password is not),
-turning pdfminer's failures into one-line reasons, and reading title and date.
+The layout work (superscripts, cells, two-column pages) lives in pdf_layout, finding tables in
+pdf_tables, their footnotes, legend and unit in pdf_notes, and rendering rows in tables. This
+module deals with the file: opening it (empty-password encryption is fine, a real password is
+not), turning pdfminer's failures into one-line reasons, reading title and date, and putting each
+page together: its text Sections around the record Sections of its tables (a table's lines are
+not also page text). A table that cannot be read as one stays text, as " | " lines; a table
+continued on the next page without its header takes the header of the part before it.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +23,26 @@ from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 from pdfplumber.utils.exceptions import PdfminerException
 
 from ingest.document import LoadedDocument, LoadError, Section
-from ingest.loaders.pdf_layout import SUPERSCRIPT_PREFIX, group_lines, page_text, render_line
+from ingest.loaders.pdf_layout import (
+    SUPERSCRIPT_PREFIX,
+    Line,
+    group_lines,
+    join_blocks,
+    page_blocks,
+    render_line,
+    render_lines,
+)
+from ingest.loaders.pdf_notes import DocumentNotes, read_notes
+from ingest.loaders.pdf_tables import FoundTable, find_tables
+from ingest.loaders.tables import Table, table_sections
+from ingest.loaders.units import find_unit
 from ree.text.dates import normalize_date
+
+log = logging.getLogger(__name__)
 
 NO_TEXT = "no extractable text (scanned PDF?)"
 TITLE_MIN_SCALE = 1.15  # a title line is at least this much larger than the body text
+RUNNING_HEAD_CHARS = 120  # text above a table continued from the previous page (page number, head)
 _FILE_NAME = re.compile(r"\.(?:pdf|docx?|pptx?|xlsx?|rtf|odt|indd|tex|dvi|ps|txt)\b", re.I)
 _OFFICE_PREFIX = re.compile(r"^microsoft (?:word|powerpoint|excel)\b", re.I)
 _PLACEHOLDER_TITLES = {"untitled", "title", "document", "presentation", "slide 1", "none"}
@@ -37,38 +58,50 @@ def load(path: Path) -> LoadedDocument:
     try:
         with pdfplumber.open(path) as pdf:
             metadata = dict(pdf.metadata or {})
-            sections, failures, first_page_chars = _read_pages(pdf)
+            pages, failures, first_page_chars = _read_pages(pdf)
             page_count = len(pdf.pages)
     except PdfminerException as exc:
         raise _load_error(exc.args[0] if exc.args else exc) from exc
     except (PDFPasswordIncorrect, PDFEncryptionError) as exc:
         raise _load_error(exc) from exc
 
-    if not sections:
+    if not pages:
         if failures:
             raise LoadError(f"corrupt or unreadable PDF: {failures[0]}")
         raise LoadError(NO_TEXT)
     extra = _extra(metadata, page_count, failures)
     title = _metadata_title(metadata.get("Title"), path) or _title_from_fonts(first_page_chars)
+    title = title or path.stem
+    first_text = pages[0].text if pages[0].number == 1 else ""
     return LoadedDocument(
         path=path,
         doc_type="pdf",
-        title=title or path.stem,
-        sections=sections,
-        published=_published(metadata, sections[0].text if sections[0].page == 1 else ""),
+        title=title,
+        sections=_sections(pages, title),
+        published=_published(metadata, first_text),
         extra=extra,
     )
 
 
-def _read_pages(pdf: Any) -> tuple[list[Section], list[str], list[dict[str, Any]]]:
-    """Text of every page; a page that fails is skipped and its reason kept."""
-    sections: list[Section] = []
+@dataclass
+class _Page:
+    """One page after layout: its whole text, and its items in reading order (a text run or a
+    table found among the lines of a block)."""
+
+    number: int
+    text: str
+    items: list[str | tuple[FoundTable, list[Line]]] = field(default_factory=list)
+
+
+def _read_pages(pdf: Any) -> tuple[list[_Page], list[str], list[dict[str, Any]]]:
+    """Layout of every page with text; a page that fails is skipped and its reason kept."""
+    pages: list[_Page] = []
     failures: list[str] = []
     first_chars: list[dict[str, Any]] = []
     for number, page in enumerate(pdf.pages, start=1):
         try:
             chars = page.dedupe_chars().chars
-            text = page_text(chars, float(page.width))
+            blocks = page_blocks(chars, float(page.width))
         except Exception as exc:  # pdfminer raises many types on damaged content streams
             failures.append(f"page {number}: {_short(exc)}")
             continue
@@ -76,9 +109,92 @@ def _read_pages(pdf: Any) -> tuple[list[Section], list[str], list[dict[str, Any]
             page.close()
         if number == 1:
             first_chars = chars
+        text = join_blocks(render_lines(block) for block in blocks)
         if text.strip():
-            sections.append(Section(text=text, page=number))
-    return sections, failures, first_chars
+            pages.append(_Page(number, text, [item for b in blocks for item in _items(b)]))
+    return pages, failures, first_chars
+
+
+def _items(lines: list[Line]) -> list[str | tuple[FoundTable, list[Line]]]:
+    """A block as text runs and tables; a block whose tables cannot be read stays text."""
+    try:
+        found = find_tables(lines)
+    except Exception:  # odd layouts must degrade to plain text, never fail the file
+        log.warning("table detection failed; keeping the lines as text", exc_info=True)
+        found = []
+    items: list[str | tuple[FoundTable, list[Line]]] = []
+    cursor = 0
+    for table in found:
+        items.append(render_lines(lines[cursor : table.start]))
+        items.append((table, lines[table.start : table.end]))
+        cursor = table.end
+    items.append(render_lines(lines[cursor:]))
+    return [item for item in items if item]
+
+
+def _sections(pages: list[_Page], title: str) -> list[Section]:
+    """Page text and table records in reading order; tables get the document's notes."""
+    notes = read_notes({page.number: page.text for page in pages})
+    sections: list[Section] = []
+    carried: Table | None = None  # the previous page's last table, which one here may continue
+    count = 0
+    for page in pages:
+        texts: list[str] = []
+        lead = 0  # characters of text above the page's first table (a running head is short)
+        last: Table | None = None
+        for item in page.items:
+            if isinstance(item, str):
+                texts.append(item)
+                lead += len(item) if last is None else 0
+                continue
+            found, lines = item
+            continues = carried if last is None and lead <= RUNNING_HEAD_CHARS else None
+            table = _complete(found, continues, page.number, notes)
+            records = _records(table, title, count + 1) if table is not None else None
+            if records is None:
+                texts.append(render_lines(lines))
+                continue
+            if texts:
+                sections.append(Section(text=join_blocks(texts), page=page.number))
+                texts = []
+            sections += records
+            last = table
+            count += 1
+        if texts:
+            sections.append(Section(text=join_blocks(texts), page=page.number))
+        carried = last
+    return sections
+
+
+def _complete(
+    found: FoundTable, previous: Table | None, page: int, notes: DocumentNotes
+) -> Table | None:
+    """The found table with caption, columns (inherited if continued), notes, legend, unit."""
+    table = found.table
+    if not found.has_header:
+        if previous is None or len(previous.columns) != len(table.columns):
+            return None
+        table.columns, table.caption = previous.columns, previous.caption
+        table.caption_notes, table.unit = previous.caption_notes, previous.unit
+    else:
+        table.unit = find_unit(table.caption) or notes.unit
+    table.notes = notes.notes_for(page)
+    table.legend = dict(notes.legend)
+    table.page = page
+    return table
+
+
+def _records(table: Table, title: str, number: int) -> list[Section] | None:
+    """Record Sections of a table, or None (the caller keeps its lines as text) if rendering fails."""
+    if not table.caption:
+        table.caption = f"Table {number} (page {table.page})"
+    try:
+        return table_sections(table, title=title) or None
+    except Exception:  # a table we misread must not cost the page its text
+        log.warning(
+            "could not render the table on page %s; kept as text", table.page, exc_info=True
+        )
+        return None
 
 
 def _published(metadata: dict[str, Any], first_page: str) -> str | None:

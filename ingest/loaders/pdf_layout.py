@@ -18,7 +18,9 @@ Layout rules, in order:
 
 from __future__ import annotations
 
+import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from statistics import median
@@ -37,6 +39,7 @@ GUTTER_EM = 0.8  # clear band a column gutter needs on every line (word gaps are
 MIN_COLUMN_WORDS = 4
 MIN_COLUMN_DENSITY = 0.6
 SUPERSCRIPT_PREFIX = "^"
+_BOLD = re.compile(r"bold|black|heavy|semibold|demi", re.I)
 
 
 @dataclass
@@ -61,22 +64,33 @@ class Line:
 
 def page_text(chars: list[Char], page_width: float) -> str:
     """Reading-order text of one page (see module docstring for the rules)."""
+    return join_blocks(render_lines(block) for block in page_blocks(chars, page_width))
+
+
+def page_blocks(chars: list[Char], page_width: float) -> list[list[Line]]:
+    """The page's lines in reading order, in blocks (a two-column run gives one block per side)."""
     visible = [c for c in chars if c.get("upright", True) and c["text"].strip()]
-    lines = group_lines(visible)
+    return _blocks(group_lines(visible), page_width)
+
+
+def render_lines(lines: list[Line]) -> str:
+    """Text of consecutive lines, a blank line where the vertical gap says "new paragraph"."""
     out: list[str] = []
-    for block in _blocks(lines, page_width):
-        if out and out[-1]:
-            out.append("")  # a column or a run around columns starts a new paragraph
-        previous: Line | None = None
-        for line in block:
-            text = render_line(line)
-            if not text:
-                continue
-            if previous is not None and _paragraph_break(previous, line):
-                out.append("")
-            out.append(text)
-            previous = line
+    previous: Line | None = None
+    for line in lines:
+        text = render_line(line)
+        if not text:
+            continue
+        if previous is not None and _paragraph_break(previous, line):
+            out.append("")
+        out.append(text)
+        previous = line
     return "\n".join(out).strip()
+
+
+def join_blocks(texts: Iterable[str]) -> str:
+    """Blocks (columns, runs around them) as paragraphs of one text."""
+    return "\n\n".join(t for t in texts if t)
 
 
 def group_lines(chars: list[Char]) -> list[Line]:
@@ -97,31 +111,81 @@ def group_lines(chars: list[Char]) -> list[Line]:
     return lines
 
 
-def render_line(line: Line, chars: list[Char] | None = None) -> str:
-    """Text of a line (or of a subset of its chars), superscripts written as "^12 "."""
+@dataclass
+class Cell:
+    """The characters of a line between two cell gaps (>= 1 em), in runs of normal text and
+    superscript, with the spaces the gap rules put between words."""
+
+    chars: list[Char] = field(default_factory=list)
+    pieces: list[list[Any]] = field(default_factory=list)  # [text, is_superscript]
+
+    @property
+    def x0(self) -> float:
+        return self.chars[0]["x0"]
+
+    @property
+    def x1(self) -> float:
+        return max(c["x1"] for c in self.chars)
+
+    @property
+    def rendered(self) -> str:
+        """As in page text: superscripts written "^12"."""
+        return "".join(SUPERSCRIPT_PREFIX + t if sup else t for t, sup in self.pieces)
+
+    @property
+    def text(self) -> str:
+        """Without superscripts (a removed marker leaves a word gap, never glues words)."""
+        return " ".join(" ".join(t for t, sup in self.pieces if not sup).split())
+
+    @property
+    def markers(self) -> tuple[str, ...]:
+        """The superscript runs, split at commas and spaces: "^e, 4" -> ("e", "4")."""
+        runs = (t for t, sup in self.pieces if sup)
+        return tuple(m for run in runs for m in re.split(r"[,\s]+", run) if m)
+
+    @property
+    def bold(self) -> float:
+        """Share of the cell's characters set in a bold face."""
+        return sum(is_bold(c) for c in self.chars) / max(len(self.chars), 1)
+
+
+def is_bold(char: Char) -> bool:
+    """Set in a bold face, going by the font name ("Arial-BoldMT", "Helvetica-Bold")."""
+    return bool(_BOLD.search(str(char.get("fontname", ""))))
+
+
+def line_cells(line: Line, chars: list[Char] | None = None) -> list[Cell]:
+    """A line (or a subset of its chars) cut into cells at gaps of >= 1 em, superscripts apart."""
     chars = line.chars if chars is None else chars
-    if not chars:
-        return ""
     size, baseline = line.size, line.baseline
-    parts: list[str] = []
+    cells: list[Cell] = []
     previous: Char | None = None
     in_super = False
     for char in chars:
         is_super = _is_superscript(char, size, baseline)
-        if previous is not None:
+        if previous is None or char["x0"] - previous["x1"] >= CELL_GAP_EM * size:
+            cells.append(Cell())
+        else:
             gap = char["x0"] - previous["x1"]
             word_gap = gap >= SPACE_GAP_EM * min(size, max(char["size"], previous["size"]))
             leaves_super = in_super and not is_super and char["text"][:1].isalnum()
-            if gap >= CELL_GAP_EM * size:
-                parts.append(" | ")
-            elif word_gap or leaves_super:
-                parts.append(" ")
-        if is_super and not in_super:
-            parts.append(SUPERSCRIPT_PREFIX)
-        parts.append(char["text"])
+            if word_gap or leaves_super:
+                cells[-1].pieces[-1][0] += " "
+        cell = cells[-1]
+        if cell.pieces and cell.pieces[-1][1] == is_super:
+            cell.pieces[-1][0] += char["text"]
+        else:
+            cell.pieces.append([char["text"], is_super])
+        cell.chars.append(char)
         in_super = is_super
         previous = char
-    return "".join(parts).strip(" |")
+    return cells
+
+
+def render_line(line: Line, chars: list[Char] | None = None) -> str:
+    """Text of a line (or of a subset of its chars), superscripts written as "^12 ", cells
+    separated by " | "."""
+    return " | ".join(cell.rendered for cell in line_cells(line, chars)).strip(" |")
 
 
 def _is_superscript(char: Char, size: float, baseline: float) -> bool:

@@ -1,8 +1,9 @@
 """Group text blocks under their heading path, the way Markdown, HTML and DOCX loaders need.
 
-Each of those formats is a stream of "heading" and "paragraph" events; the chunker wants one
-Section per heading block with `section="H1 > H2 > H3"`. Sharing the bookkeeping keeps the
-three loaders consistent (same path format, same handling of skipped levels).
+Each of those formats is a stream of "heading", "paragraph" and "table" events; the chunker wants
+one Section per heading block with `section="H1 > H2 > H3"`, and one record Section per table row.
+Sharing the bookkeeping keeps the three loaders consistent (same path format, same handling of
+skipped levels, tables rendered by the one table renderer once the document title is known).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import re
 
 from ingest.document import Section
+from ingest.loaders.tables import Table, table_sections
 
 _SPACES = re.compile(r"[ \t\u00a0]+")
 # Invisible characters (zero-width space, word joiner, BOM, soft hyphen) split words for search.
@@ -33,7 +35,8 @@ class SectionBuilder:
     def __init__(self) -> None:
         self._levels: dict[int, str] = {}
         self._blocks: list[str] = []
-        self._sections: list[Section] = []
+        self._sections: list[Section | Table] = []
+        self.tables = 0
 
     @property
     def path(self) -> str:
@@ -55,13 +58,22 @@ class SectionBuilder:
         if text:
             self._blocks.append(text)
 
+    def table(self, table: Table) -> None:
+        """Place a table here; it becomes record Sections in `finish` (they need the title)."""
+        self.flush()
+        self.tables += 1
+        self._sections.append(table)
+
     def flush(self) -> None:
         """Turn the pending paragraphs into one Section."""
         if self._blocks:
             self._sections.append(Section(text="\n\n".join(self._blocks), section=self.path))
             self._blocks = []
 
-    def finish(self) -> list[Section]:
-        """Flush and return all sections in document order."""
+    def finish(self, title: str = "") -> list[Section]:
+        """Flush and return all sections in document order, tables rendered as records."""
         self.flush()
-        return self._sections
+        out: list[Section] = []
+        for item in self._sections:
+            out += table_sections(item, title=title) if isinstance(item, Table) else [item]
+        return out

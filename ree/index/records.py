@@ -46,9 +46,15 @@ def chunk_metadata(
     page: int = 0,
     section: str = "",
     ingested_at: int = 0,
+    content: str = "text",
+    table: str = "",
 ) -> dict[str, MetaValue]:
     """The metadata every chunk carries (the filters, citations and the docstore read these
-    keys), in one place for ingest and for the synthetic chunks of benchmarks and tests."""
+    keys), in one place for ingest and for the synthetic chunks of benchmarks and tests.
+
+    `content` is "records" for a chunk of table rows (one "label: header = value; ..." record
+    per line) and "text" for prose; `table` is then the table's caption, so retrieval and
+    evidence code can tell a table row from a sentence."""
     return {
         "doc_id": doc_id,
         "source": source,
@@ -63,6 +69,8 @@ def chunk_metadata(
         "tokens": tokens,
         "content_hash": content_hash,
         "ingested_at": ingested_at,
+        "content": content,
+        "table": table,
     }
 
 
