@@ -25,7 +25,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from rag.numbers import normalize_numbers
+from rag.numbers import normalize_numbers, unsupported_quantities
+from ree.text import MONTH_NAMES
 
 Relevant = set[str] | frozenset[str] | Mapping[str, int]
 
@@ -214,9 +215,26 @@ def fold_spelling(text: str) -> str:
     return _WORD_HYPHEN.sub(" ", text)
 
 
+_MONTH_RE = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+_MDY = re.compile(rf"\b{_MONTH_RE}\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b")
+_DMY = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+{_MONTH_RE},?\s+(\d{{4}})\b")
+
+
+def fold_dates(text: str) -> str:
+    """Write every day-month-year date one way: "October 24, 2025", "Oct. 24 2025" and
+    "24 October 2025" all become "24 october 2025" (lower-cased text in, as `fold_spelling`
+    gives). Example: ``fold_dates("on october 24, 2025.") == "on 24 october 2025."``"""
+
+    def month(abbr: str) -> str:
+        return next(m for m in MONTH_NAMES if m.startswith(abbr))
+
+    text = _MDY.sub(lambda m: f"{int(m.group(2))} {month(m.group(1))} {m.group(3)}", text)
+    return _DMY.sub(lambda m: f"{int(m.group(1))} {month(m.group(2))} {m.group(3)}", text)
+
+
 def _normalize_for_match(text: str) -> str:
-    """Fold spelling, rewrite numbers to a canonical form and collapse whitespace."""
-    return " ".join(normalize_numbers(fold_spelling(text)).split())
+    """Fold spelling and dates, rewrite numbers to a canonical form and collapse whitespace."""
+    return " ".join(normalize_numbers(fold_dates(fold_spelling(text))).split())
 
 
 def _phrase_pattern(phrase: str) -> re.Pattern[str]:
@@ -242,9 +260,10 @@ def _phrase_pattern(phrase: str) -> re.Pattern[str]:
 def must_include_hits(answer: str, must_include: Sequence[str]) -> list[bool]:
     """For each required phrase, whether the answer contains it (case- and number-normalized).
 
-    Both sides go through ``rag.numbers.normalize_numbers`` after ``fold_spelling``, so
-    "25,300" matches "25300", "44 million" matches "44,000,000", "87%" matches "87 percent" and
-    "Bastnaesite" matches "bastnäsite".
+    Both sides go through ``rag.numbers.normalize_numbers`` after ``fold_spelling`` and
+    ``fold_dates``, so "25,300" matches "25300", "44 million" matches "44,000,000", "87%" matches
+    "87 percent", "Bastnaesite" matches "bastnäsite" and "October 24, 2025" matches
+    "24 October 2025".
     A phrase must match whole words: "25300" does not hit "125300".
 
     Example: ``must_include_hits("Output was 25300 t, 87 percent", ["25,300", "87%", "Lynas"])``
@@ -260,6 +279,24 @@ def must_include_hits(answer: str, must_include: Sequence[str]) -> list[bool]:
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _PUNCT = set(string.punctuation)
+
+
+def unsupported_figures(
+    statements: Sequence[tuple[str, Sequence[int]]], passages: Mapping[int, str]
+) -> list[str]:
+    """The figures of the shown answer that no passage its statement cites contains.
+
+    `statements`: (sentence, its citation numbers); `passages`: the passages as the model saw
+    them (title line included). This is the product's hard promise ("every figure must appear in
+    that passage"), counted over the answers users actually see.
+    Example: ``unsupported_figures([("Output was 45,000 t [1]", [1])], {1: "output: 45000 t"})``
+    -> ``[]``; with ``{1: "output: 40000 t"}`` -> ``["45,000"]``.
+    """
+    missing: list[str] = []
+    for sentence, cited in statements:
+        text = "\n".join(passages.get(n, "") for n in cited)
+        missing += [q.raw for q in unsupported_quantities(sentence, text)]
+    return missing
 
 
 def squad_normalize(text: str) -> str:

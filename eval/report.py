@@ -257,6 +257,25 @@ def _summary_tables(summary: Mapping[str, Any]) -> str:
             for name, group in by_type.items()
         ]
         parts += ["<h2>By question type</h2>", _table(header, body)]
+    by_tag = summary.get("by_tag", {})
+    if by_tag:
+        header = ["tag", "n", *map(label, keys)]
+        body = [
+            [
+                _e(name),
+                str(group.get("n", 0)),
+                *(f'<span class="num">{fmt(group.get(k))}</span>' for k in keys),
+            ]
+            for name, group in by_tag.items()
+        ]
+        parts += ["<h2>By tag</h2>", _table(header, body)]
+    outcomes = summary.get("outcomes", {})
+    if outcomes:
+        body = [[_e(k), fmt(v, 2) if isinstance(v, float) else str(v)] for k, v in outcomes.items()]
+        body.append(
+            ["figures absent from their cited passage", str(summary.get("unsupported_figures", 0))]
+        )
+        parts += ["<h2>How answers came about</h2>", _table(["outcome", "answers"], body)]
     latency = summary.get("latency", {})
     if latency:
         body = [
@@ -404,6 +423,21 @@ def format_summary(summary: Mapping[str, Any]) -> str:
         out.append(
             "tokens per answer (mean): "
             + ", ".join(f"{k} {fmt(v.get('mean'), 0)}" for k, v in tokens.items())
+        )
+    outcomes = summary.get("outcomes", {})
+    if outcomes:
+        out.append(
+            "outcomes: "
+            + ", ".join(
+                f"{k} {fmt(v, 2) if isinstance(v, float) else v}" for k, v in outcomes.items()
+            )
+            + f"; figures absent from their cited passage: {summary.get('unsupported_figures', 0)}"
+        )
+    for name, group in summary.get("by_tag", {}).items():
+        out.append(
+            f"tag {name} (n={group.get('n', 0)}): pass {fmt(group.get('pass_rate'), 2)}, "
+            f"must-include {fmt(group.get('must_include'), 2)}, "
+            f"false refusals {fmt(group.get('false_refusal_rate'), 2)}"
         )
     if summary.get("errors"):
         out.append(f"errors: {summary['errors']} question(s) raised; see results.jsonl")

@@ -49,6 +49,7 @@ from eval.metrics import (
     source_recall_at_k,
     summarize_latency,
     token_f1,
+    unsupported_figures,
     valid_marker_share,
 )
 from eval.suite import QAItem, SuiteError, load_suite
@@ -316,14 +317,50 @@ def summarize(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     for r in scored:
         for c in r["claims"]:
             claims[c["status"]] = claims.get(c["status"], 0) + 1
+    by_tag: dict[str, Any] = {}
+    for tag in sorted({t for r in scored for t in r.get("tags", [])}):
+        group = [r for r in scored if tag in r.get("tags", [])]
+        by_tag[tag] = {
+            "n": len(group),
+            **aggregate([r["metrics"] for r in group], METRIC_KEYS),
+            **_rates(group),
+        }
     return {
         "overall": overall,
         "by_type": by_type,
+        "by_tag": by_tag,
+        "outcomes": outcome_counts(scored),
+        "unsupported_figures": sum(len(r.get("unsupported_figures", [])) for r in scored),
         "latency": latency,
         "tokens": tokens,
         "claims": claims,
         "errors": len(rows) - len(scored),
     }
+
+
+def outcome_counts(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """How the answers came about: written, second chance, quoted fallback, refused; plus the
+    share of answered items that are quoted fallbacks (the product keeps it at or below 20%)."""
+    counts = {k: 0 for k in ("written", "second-chance", "quoted", "refused")}
+    for r in rows:
+        outcome = r.get("outcome") or ("refused" if r.get("refused") else "written")
+        counts[outcome] = counts.get(outcome, 0) + 1
+    answered = counts["written"] + counts["second-chance"] + counts["quoted"]
+    return {**counts, "quoted_share": counts["quoted"] / answered if answered else None}
+
+
+def shown_statements(text: str) -> list[tuple[str, list[int]]]:
+    """(sentence, citations) of the answer as shown, without the quarantine note."""
+    from rag.claims import parse
+    from rag.verify import is_structural
+
+    body = "\n".join(ln for ln in text.splitlines() if not ln.startswith("⚠️ Quarantined:"))
+    return [
+        (claim.text, claim.citations)
+        for block in parse(body)
+        for claim in block.claims
+        if not is_structural(claim)
+    ]
 
 
 def _git_commit() -> str | None:
@@ -388,6 +425,9 @@ def answer_item(engine: Any, item: QAItem, *, mode: str, k: int) -> dict[str, An
     draft = judge(answer.draft) if answer.draft.strip() else None
     final = None if answer.refused else judge(answer.text)
     retrieved = [p.source for p in answer.retrieved]
+    figures = (
+        unsupported_figures(shown_statements(answer.text), texts) if not answer.refused else []
+    )
     metrics = score_item(
         item,
         answer_text=answer.text,
@@ -402,6 +442,9 @@ def answer_item(engine: Any, item: QAItem, *, mode: str, k: int) -> dict[str, An
         **_item_fields(item),
         "answer": answer.text,
         "refused": answer.refused,
+        "outcome": answer.outcome,
+        "unsupported_figures": figures,
+        "quarantined": [q.source for q in answer.quarantined],
         "refusal_reason": answer.refusal_reason,
         "citations": [_citation_row(c) for c in answer.citations],
         "claims": [
@@ -425,6 +468,7 @@ def _item_fields(item: QAItem) -> dict[str, Any]:
     return {
         "id": item.id,
         "type": item.type,
+        "tags": list(item.tags),
         "answerable": item.answerable,
         "question": item.question,
         "gold": {"answer": item.answer, "must_include": item.must_include, "sources": item.sources},
@@ -436,6 +480,9 @@ def _error_row(item: QAItem, exc: Exception) -> dict[str, Any]:
         **_item_fields(item),
         "answer": "",
         "refused": False,
+        "outcome": "error",
+        "unsupported_figures": [],
+        "quarantined": [],
         "refusal_reason": "",
         "citations": [],
         "claims": [],

@@ -26,7 +26,7 @@ from ingest.document import LoadedDocument, Section
 from ree.text import split_sentences
 
 #: Bumped whenever chunk boundaries change for the same input, so existing indexes re-chunk.
-CHUNKER_VERSION = "3"
+CHUNKER_VERSION = "4"
 #: Characters per token never exceed this for the text we cut by characters; bounds the search.
 _MAX_CHARS_PER_TOKEN = 8
 
@@ -55,12 +55,25 @@ class _Unit:
 class Chunker:
     """Split a loaded document into chunks of at most `size` tokens with `overlap` tokens shared."""
 
-    def __init__(self, size: int, overlap: int, count: Callable[[str], int]) -> None:
+    def __init__(
+        self,
+        size: int,
+        overlap: int,
+        count: Callable[[str], int],
+        *,
+        word_pieces: Callable[[str], int] | None = None,
+        word_piece_limit: int = 0,
+    ) -> None:
+        """`word_pieces` (with `word_piece_limit`, the embedder's window) also caps record chunks:
+        records are packed only while the embedded chunk (title, section and rows) fits the
+        window, so dense retrieval sees every row of every record chunk."""
         if overlap >= size:
             raise ValueError("overlap must be smaller than size")
         self.size = size
         self.overlap = overlap
         self.count = count
+        self.word_pieces = word_pieces
+        self.word_piece_limit = word_piece_limit
 
     # --- units -----------------------------------------------------------------------------
     def _units(self, section: Section) -> list[_Unit]:
@@ -168,6 +181,15 @@ class Chunker:
             total += unit.tokens
         return carried
 
+    def _too_big(self, units: list[_Unit], kind: str, title: str) -> bool:
+        """Whether `units` overflow one chunk: its token size, or (records) the embedder's window."""
+        if self._estimate(units) > self.size:
+            return True
+        if kind != "record" or self.word_pieces is None or len(units) < 2:
+            return False
+        embedded = embed_text(title, units[0].section, self._join(units, kind))
+        return self.word_pieces(embedded) > self.word_piece_limit
+
     def chunk(self, doc: LoadedDocument) -> list[TextChunk]:
         chunks: list[TextChunk] = []
         cur: list[_Unit] = []
@@ -214,7 +236,7 @@ class Chunker:
             if not cur:
                 cur_page, cur_kind = section.page, section.kind
             for unit in self._units(section):
-                while cur and self._estimate([*cur, unit]) > self.size:
+                while cur and self._too_big([*cur, unit], cur_kind, doc.title):
                     if len(cur) == carried:  # only overlap left and it does not fit: drop it
                         cur, carried = [], 0
                     else:

@@ -45,6 +45,7 @@ from ree.index import (
 )
 from ree.runtime import get_embedder
 from ree.runtime.embeddings import MODEL_NAME
+from ree.runtime.wordpieces import count_word_pieces, word_piece_capacity
 from ree.settings import Settings, get_settings
 from ree.text import count_tokens
 from ree.text.dates import date_to_int
@@ -194,7 +195,13 @@ def build_chunks(
     doc: LoadedDocument, *, doc_id: str, source: str, settings: Settings, ingested_at: int
 ) -> list[Chunk]:
     """Chunk a loaded document and attach the metadata every chunk carries."""
-    chunker = Chunker(settings.chunk_tokens, settings.chunk_overlap, count_tokens)
+    chunker = Chunker(
+        settings.chunk_tokens,
+        settings.chunk_overlap,
+        count_tokens,
+        word_pieces=count_word_pieces,
+        word_piece_limit=word_piece_capacity(),
+    )
     published = doc.published or ""
     out = []
     for i, piece in enumerate(chunker.chunk(doc)):

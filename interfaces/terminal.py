@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 import click
 
-from rag.types import Answer
+from rag.types import Answer, EvidenceShown
 
 
 def print_answer_stream(stream: Iterable[str | Answer], *, as_json: bool, live: bool) -> Answer:
@@ -21,6 +21,9 @@ def print_answer_stream(stream: Iterable[str | Answer], *, as_json: bool, live: 
     for item in stream:
         if isinstance(item, Answer):
             final = item
+        elif isinstance(item, EvidenceShown):
+            if not as_json:
+                print_evidence(item)
         elif live:
             streamed += item
             click.echo(item, nl=False)
@@ -38,6 +41,20 @@ def print_answer_stream(stream: Iterable[str | Answer], *, as_json: bool, live: 
     return final
 
 
+def print_evidence(event: EvidenceShown) -> None:
+    """The quotes the answer will rest on, printed before the model's first word."""
+    click.echo("Evidence:", err=False)
+    for c in event.quotes:
+        meta = ", ".join(x for x in (c.date, f"p. {c.page}" if c.page else "") if x)
+        click.echo(f"  [{c.n}] {c.title or c.source}" + (f" ({meta})" if meta else ""))
+        if c.quote:
+            click.echo(f'      "{c.quote}"')
+    if event.quarantined:
+        sources = ", ".join(sorted({q.source for q in event.quarantined}))
+        click.echo(f"  withheld from the model (text addressed to the assistant): {sources}")
+    click.echo()
+
+
 def print_answer_details(answer: Answer) -> None:
     """Sources (or closest sources of a refusal), verification counts, timings and model."""
     if answer.refused:
@@ -48,6 +65,8 @@ def print_answer_details(answer: Answer) -> None:
         click.echo("\nSources:")
     click.echo(answer.sources_markdown())
     notes = []
+    if answer.outcome in ("second-chance", "quoted"):
+        notes.append({"second-chance": "second draft", "quoted": "quoted fallback"}[answer.outcome])
     if answer.removed:
         notes.append(f"{answer.removed} unsupported sentence(s) removed")
     if answer.repaired:

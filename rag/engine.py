@@ -3,8 +3,16 @@
 The small local model miscites, drops citations and invents figures, so nothing it writes reaches
 the user unverified: while it streams, each completed sentence is checked against the passages it
 cites (`rag.verify`) and only verified text is emitted; the final `Answer` carries every claim's
-verdict. When retrieval finds nothing relevant the engine refuses without calling the model, and
-when verification leaves nothing it refuses too, listing the closest sources.
+verdict. Before the model writes anything, `stream` yields the top evidence quotes
+(`EvidenceShown`) so the user reads the sources while the model reads them too.
+
+When retrieval finds nothing relevant the engine refuses without calling the model. When
+verification leaves nothing of the first draft, the model gets one second chance (the same
+prompt, its failed draft and a request to answer in the sources' own words; llama.cpp's KV cache
+already holds all of it, so only the new answer costs time); if that fails too, the best-supported
+evidence sentence is quoted ("The documents say: ..."). Only when no quote answers the question
+(its dates, figures and names are nowhere in the evidence) does the engine refuse, listing the
+closest sources. `Answer.outcome` says which path the text took.
 
 The steps are langchain-core runnables (`Engine.chain`), so the whole pipeline can be invoked,
 batched or inspected like any LCEL chain; `stream()` drives the same runnables step by step to
@@ -23,11 +31,14 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from rag.condense import condense
-from rag.evidence import Passage, build_evidence, render_sources
+from rag.evidence import Passage, build_evidence, document_context, render_sources
+from rag.fallback import best_quote
 from rag.filters import Filters
-from rag.prompting import MODES, answer_prompt, refusal_text
+from rag.prompting import MODES, answer_prompt, quote_text, refusal_text, second_chance_prompt
+from rag.quarantine import quarantine_note, screen
+from rag.question import question_constraints, unmet_constraint
 from rag.retriever import Hit, HybridRetriever, RetrievalResult
-from rag.types import Answer, Citation, ClaimRecord, RetrievedPassage
+from rag.types import Answer, Citation, ClaimRecord, EvidenceShown, RetrievedPassage
 from rag.verify import Verification, verify_answer
 from ree.index import Index, open_index
 from ree.runtime import get_embedder
@@ -79,8 +90,14 @@ class Engine:
 
     # --- runnables -------------------------------------------------------------------------
     def generation(self, mode: str) -> Runnable:
-        """prompt | model | parser for one mode."""
+        """prompt | model | parser for one mode: {"sources", "question"} -> answer text."""
         return answer_prompt(self.settings.prompts_path, mode) | self.model | StrOutputParser()
+
+    def second_chance(self, mode: str) -> Runnable:
+        """The same prompt plus the failed draft and a request to answer in the sources' words:
+        {"sources", "question", "draft"} -> answer text."""
+        prompt = second_chance_prompt(self.settings.prompts_path, mode)
+        return prompt | self.model | StrOutputParser()
 
     @property
     def chain(self) -> Runnable:
@@ -108,10 +125,12 @@ class Engine:
         this to build exactly the engine's prompt)."""
         return build_evidence(hits, question, self.settings.evidence_tokens, embed=self.embed)
 
-    def _verify(self, text: str, passages: list[Passage]) -> Verification:
+    def _verify(self, text: str, passages: list[Passage], question: str) -> Verification:
         return verify_answer(
             text,
             {p.n: p.as_seen for p in passages},
+            question=question,
+            document_context={p.n: document_context(p.hit) for p in passages},
             embed=self.embed,
             policy=self.settings.unsupported,
             documents={p.n: p.hit.chunk.doc_id for p in passages},
@@ -140,8 +159,9 @@ class Engine:
         history: Sequence | None = None,
         mode: str = "brief",
         filters: Filters | dict | None = None,
-    ) -> Iterator[str | Answer]:
-        """Yield verified text deltas as the model writes, then the final `Answer`."""
+    ) -> Iterator[str | EvidenceShown | Answer]:
+        """Yield the evidence quotes (`EvidenceShown`), then verified text deltas as the model
+        writes, then the final `Answer` (whose text replaces whatever was streamed)."""
         question = _checked(question, mode)
         clock = _Clock()
         standalone = self._standalone(question, history)
@@ -160,25 +180,44 @@ class Engine:
         if why_not:
             yield self._refuse(ans, why_not, retrieved, clock)
             return
+        hits, ans.quarantined = screen(retrieved.hits)
+        passages = self.evidence(standalone, hits)
+        if not passages:
+            yield self._refuse(ans, "every retrieved passage was quarantined", retrieved, clock)
+            return
+        yield EvidenceShown([self._citation(p, p.best) for p in passages], ans.quarantined)
+        clock.since_start("evidence")
 
-        passages = self.evidence(standalone, retrieved.hits)
         sources = render_sources(passages)
+        inputs = {"sources": sources, "question": standalone}
         draft, shown = yield from self._generate_verified(
-            mode, sources, standalone, passages, clock
+            self.generation(mode), inputs, passages, clock, "generation"
         )
         with clock.timed("verification"):
-            verification = self._verify(draft, passages)
+            verification = self._verify(draft, passages, standalone)
+        if not _kept(verification) and self._deserves_second_chance(mode, standalone, passages):
+            second, shown = yield from self._generate_verified(
+                self.second_chance(mode), {**inputs, "draft": draft}, passages, clock, "second"
+            )
+            retry = self._verify(second, passages, standalone)
+            if _kept(retry):
+                draft, verification, ans.outcome = second, retry, "second-chance"
         final = verification.text.strip()
         if final.startswith(shown) and len(final) > len(shown):
             yield final[len(shown) :]
         self._record(ans, draft, sources, passages, verification)
-        why_not = self._unverified(draft, verification)
-        if why_not:
-            yield self._refuse(ans, why_not, retrieved, clock)
+        if _kept(verification):
+            ans.text = final
+            ans.citations = self._citations(final, passages, verification)
+        elif mode == "brief" and (quote := best_quote(standalone, passages, self.embed)):
+            ans.outcome = "quoted"
+            ans.text = quote_text(self.settings.prompts_path, quote.text, quote.n)
+            ans.citations = [self._citation(p, quote.text) for p in passages if p.n == quote.n]
+        else:
+            yield self._refuse(ans, self._unverified(draft), retrieved, clock)
             return
-        ans.text = final
-        ans.citations = self._citations(ans.text, passages, verification)
         ans.sources = list(ans.citations)
+        ans.text = _with_notes(ans.text, ans)
         ans.timings = clock.done()
         yield ans
 
@@ -195,26 +234,39 @@ class Engine:
             f"{self.settings.min_relevance:.2f})"
         )
 
+    def _deserves_second_chance(self, mode: str, question: str, passages: list[Passage]) -> bool:
+        """A second draft only where an answer can exist: a brief answer whose evidence matches
+        every kind of constraint the question fixes (a question about 2025 figures, asked of
+        documents that stop at 2024, is refused at once)."""
+        if mode != "brief":
+            return False
+        evidence = "\n".join(f"{p.as_seen}\n{document_context(p.hit)}" for p in passages)
+        return not unmet_constraint(question_constraints(question), evidence)
+
     def _generate_verified(
-        self, mode: str, sources: str, question: str, passages: list[Passage], clock: _Clock
+        self,
+        runnable: Runnable,
+        inputs: dict[str, str],
+        passages: list[Passage],
+        clock: _Clock,
+        step: str,
     ) -> Generator[str, None, tuple[str, str]]:
-        """Stream the model's draft, yielding each newly verified piece of text.
+        """Stream one draft, yielding each newly verified piece of text.
 
         Only text that verification keeps is ever shown: each finished sentence is verified
         before it is yielded. Returns (the whole draft, the text shown so far)."""
         draft = ""
         shown = ""
+        question = inputs["question"]
         try:
-            with clock.timed("generation"):
-                for delta in self.generation(mode).stream(
-                    {"sources": sources, "question": question}
-                ):
+            with clock.timed(step):
+                for delta in runnable.stream(inputs):
                     clock.since_start("ttft", once=True)
                     draft += delta
                     complete = self._complete_part(draft)
                     if len(complete) <= len(shown):
                         continue
-                    verified = self._verify(complete, passages).text
+                    verified = self._verify(complete, passages, question).text
                     if verified.startswith(shown) and len(verified) > len(shown):
                         yield verified[len(shown) :]
                         shown = verified
@@ -246,10 +298,8 @@ class Engine:
             ClaimRecord(c.text, list(c.citations), c.status, c.reason) for c in verification.claims
         ]
 
-    def _unverified(self, draft: str, verification: Verification) -> str:
-        """Why the draft cannot be the answer (the model declined, nothing verified), or ""."""
-        if any(c.status in ("verified", "repaired") for c in verification.claims):
-            return ""
+    def _unverified(self, draft: str) -> str:
+        """Why the drafts cannot be the answer (the model declined, nothing verified)."""
         if self.refusal.lower().rstrip(".") in draft.lower():
             return "the model found no answer in the retrieved passages"
         return "no sentence of the draft answer could be verified against the retrieved passages"
@@ -307,8 +357,9 @@ class Engine:
         self, ans: Answer, reason: str, retrieved: RetrievalResult, clock: _Clock
     ) -> Answer:
         ans.refused = True
+        ans.outcome = "refused"
         ans.refusal_reason = reason
-        ans.text = self.refusal
+        ans.text = _with_notes(self.refusal, ans)
         closest = build_evidence(retrieved.hits[:3], ans.standalone_question, 300)
         ans.sources = [self._citation(p) for p in closest]
         ans.citations = []
@@ -326,6 +377,17 @@ def _checked(question: str, mode: str) -> str:
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}: use one of {', '.join(MODES)}")
     return question
+
+
+def _kept(verification: Verification) -> bool:
+    """Whether any factual sentence survived verification."""
+    return any(c.status in ("verified", "repaired") for c in verification.claims)
+
+
+def _with_notes(text: str, ans: Answer) -> str:
+    """The answer text with the quarantine note, if a document was withheld."""
+    note = quarantine_note(ans.quarantined)
+    return f"{text}\n\n{note}" if note else text
 
 
 def _retrieved(hit: Hit) -> RetrievedPassage:

@@ -1,15 +1,26 @@
-"""Evidence: the few sentences from the retrieved passages that the small model actually reads.
+"""Evidence: the sentences and table records from the retrieved passages that the model reads.
 
 A 1.5B model on two CPU cores reads about 100 prompt tokens a second, and that reading is almost
 all of the time to first token, so the sources block is the one thing per request worth
-budgeting. All sentences of all retrieved passages compete for one token budget that includes
-each passage's label: a sentence scores by the rarest question terms it shares (IDF over the
-candidate sentences; figures favoured for how-much questions), discounted by its passage's rank.
-The best sentences are taken greedily; a passage's label is paid for by its first sentence, so a
-passage with nothing useful is dropped instead of costing a header. Kept sentences stay in their
-original order, gaps shown as "...". Passages are numbered [n] in rank order and labelled with
-title, date and page so the model can cite them; the block is fenced as untrusted data by the
-prompt.
+budgeting. All units (sentences, and table records kept whole) of all retrieved passages compete
+for one token budget that includes each passage's label:
+
+1. every part of the question gets its best unit first ("Who signed it, and where?" needs the
+   signing sentence *and* the place), in order, before any part gets a second one;
+2. then the rest fill the budget by score.
+
+A unit scores by the rarest question terms it shares (IDF over the candidates), plus its share of
+the best embedding cosine to the question, plus a small bonus when it holds what the question word
+asks for (a date for "when", a figure for "how much"), times its passage's rank discount. A
+passage's label is paid for by its first unit, so a passage with nothing useful is dropped instead
+of costing a header. A table record ("Australia: mine production 2024 (estimated) = 13,000 t;
+reserves = ...") is never cut: a figure without its row and column is a wrong figure waiting to
+happen. A sentence ending in ":" keeps the list it introduces. Kept units stay in their original
+order, gaps shown as "...". Passages are numbered [n] in rank order and labelled with title, date
+and page; the block is fenced as untrusted data by the prompt.
+
+Sentences addressed to the assistant never get here: the engine screens passages first
+(`rag.quarantine`).
 """
 
 from __future__ import annotations
@@ -21,12 +32,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rag.question import question_parts
 from rag.retriever import Hit
-from ree.text import count_tokens, split_sentences, tokenize
+from ree.text import MONTH_NAMES, count_tokens, split_sentences, tokenize
 
-_NUMERIC_Q = re.compile(
-    r"\b(how (much|many)|what (share|percent|percentage|price)|when|which year)\b", re.I
-)
 Embed = Callable[[list[str]], np.ndarray]
 # How much a passage's sentences are worth per rank step down (rank 0 = 1.0, rank 4 = 0.6).
 RANK_DISCOUNT = 0.1
@@ -34,6 +43,38 @@ RANK_DISCOUNT = 0.1
 LABEL_TITLE_WORDS = 8
 # Tokens between two rendered passages and after a label ("\n\n", "\n").
 _SEPARATOR_TOKENS = 2
+#: Bonus (in units of the best unit's score) for holding what the question word asks for.
+KIND_BONUS = 0.25
+#: A part shorter than this many words ("where", "and when") is scored with the whole question.
+MIN_PART_WORDS = 3
+
+_LIST_ITEM = re.compile(r"^\s*([-*\u2022]|\d{1,2}[.)])\s")
+# How many list items a lead-in sentence ("... in two minerals:") carries with it.
+LIST_ITEMS_PER_LEAD = 4
+#: A table record line: "row label: column = value; column = value" (see ingest's tables).
+RECORD_LINE = re.compile(r"^[^\n=]{1,160}?:\s[^\n]*?\S\s=\s\S")
+_KINDS = (
+    (re.compile(r"\b(?:when|what year|which year|what date|how long|how soon)\b", re.I), "date"),
+    (
+        re.compile(
+            r"\b(?:how (?:much|many|large|big|fast)|what (?:share|percent\w*|price|value|amount|"
+            r"tonnage|number)|by how much)\b",
+            re.I,
+        ),
+        "figure",
+    ),
+    (re.compile(r"\b(?:where|which (?:city|country|state|region))\b", re.I), "place"),
+    (re.compile(r"\b(?:who|whom|which (?:company|companies|agency|firm))\b", re.I), "name"),
+)
+_HAS = {
+    "date": re.compile(
+        r"\b(?:1[89]|20)\d{2}\b|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\s+\d",
+        re.I,
+    ),
+    "figure": re.compile(r"\d"),
+    "place": re.compile(r"\b(?:in|at|near|from|to)\s+(?:the\s+)?[A-Z][a-z]+"),
+    "name": re.compile(r"\b[A-Z][a-z]+\.?\s+(?:[A-Z]\.\s+)?[A-Z][a-z]+|\b[A-Z]{2,}\b"),
+}
 
 
 @dataclass
@@ -44,6 +85,7 @@ class Passage:
     hit: Hit
     text: str
     same_as: int = 0  # the number of an earlier passage of the same document, if any
+    best: str = ""  # its best-scoring unit: the quote shown to the user before the answer
 
     @property
     def label(self) -> str:
@@ -78,6 +120,10 @@ def passage_title(hit: Hit) -> str:
         bits.append(str(meta["published"]))
     if meta.get("page"):
         bits.append(f"p. {meta['page']}")
+    table = str(meta.get("table") or "")
+    if table:  # records carry their row and column; the caption says what the table is
+        words = table.split()
+        bits.append(" ".join(words[:LABEL_TITLE_WORDS]) + (" ..." if len(words) > 8 else ""))
     return " | ".join(bits)
 
 
@@ -85,40 +131,63 @@ def passage_label(n: int, hit: Hit) -> str:
     return f"[{n}] {passage_title(hit)}"
 
 
+_YEAR_SPAN = re.compile(r"\b(?:1[89]|20)\d{2}\s*(?:[-–_ ]|to)\s*(?:1[89]|20)\d{2}\b")
+
+
+def document_context(hit: Hit) -> str:
+    """The passage's document as verification reads it: full title, date (ISO and in words)
+    and file name, so "the May 2024 fact sheet" is matched by a passage of that fact sheet."""
+    meta = hit.metadata
+    bits = [str(meta.get("title") or "")]
+    published = str(meta.get("published") or "")
+    if published:
+        bits.append(published)
+        parts = published.split("-")
+        if len(parts) >= 2 and parts[1].isdigit() and 1 <= int(parts[1]) <= 12:
+            month = MONTH_NAMES[int(parts[1]) - 1]
+            if len(parts) == 3 and parts[2].isdigit():
+                bits.append(f"{month} {int(parts[2])}, {parts[0]}")
+            bits.append(f"{month} {parts[0]}")
+    source = str(meta.get("source") or "")
+    bits.append(re.sub(r"[_/\\-]+", " ", source.rsplit(".", 1)[0]))
+    # a span of years in a name ("statistics 1900-1992") is what the document covers, not the
+    # year any one of its passages is about
+    return _YEAR_SPAN.sub(" ", " | ".join(b for b in bits if b))
+
+
 def term_weights(texts: list[str], question: str) -> dict[str, float]:
-    """IDF of each question term over the candidate sentences: "Australia" outweighs "rare"."""
+    """IDF of each question term over the candidate units: "Australia" outweighs "rare"."""
     q_terms = set(tokenize(question))
     docs = [set(tokenize(t)) for t in texts]
     n = max(len(docs), 1)
     return {t: math.log(1 + n / (1 + sum(t in d for d in docs))) for t in q_terms}
 
 
-def _sentence_score(sentence: str, weights: dict[str, float], numeric: bool) -> float:
-    terms = set(tokenize(sentence))
-    score = sum(w for t, w in weights.items() if t in terms)
-    if numeric and any(ch.isdigit() for ch in sentence):
-        score += 0.3
-    return score
+def _overlap(unit_terms: set[str], weights: dict[str, float]) -> float:
+    return sum(w for t, w in weights.items() if t in unit_terms)
 
 
-_LIST_ITEM = re.compile(r"^\s*([-*\u2022]|\d{1,2}[.)])\s")
-# How many list items a lead-in sentence ("... in two minerals:") carries with it.
-LIST_ITEMS_PER_LEAD = 4
+def answer_kind(question: str) -> str:
+    """What a question (part) asks for: "date", "figure", "place", "name" or ""."""
+    for pattern, kind in _KINDS:
+        if pattern.search(question):
+            return kind
+    return ""
 
 
-def _units(text: str) -> list[tuple[str, int]]:
-    """(sentence, line number) pieces of a passage.
+def split_units(text: str) -> list[tuple[str, int]]:
+    """(unit, line number) pieces of a passage: table records whole, other lines as sentences.
 
     A sentence that ends with a colon is useless without what follows ("The rare earths occur
     mainly in two minerals:"), so it is one piece with the list items after it (or, if no list
     follows, the next sentence).
     """
-    raw = [
-        (s, i)
-        for i, block in enumerate(text.split("\n"))
-        for s in (split_sentences(block) or [block])
-        if s.strip()
-    ]
+    raw: list[tuple[str, int]] = []
+    for i, line in enumerate(text.split("\n")):
+        if not line.strip():
+            continue
+        pieces = [line] if RECORD_LINE.match(line) else (split_sentences(line) or [line])
+        raw.extend((s, i) for s in pieces if s.strip())
     units: list[tuple[str, int]] = []
     k = 0
     while k < len(raw):
@@ -138,7 +207,7 @@ def _units(text: str) -> list[tuple[str, int]]:
 
 
 def _join(units: list[tuple[str, int]], keep: set[int]) -> str:
-    """Kept sentences in original order: same line joined by a space, gaps marked "..."."""
+    """Kept units in original order: same line joined by a space, gaps marked "..."."""
     out = ""
     last = -2
     for i in sorted(keep):
@@ -151,30 +220,117 @@ def _join(units: list[tuple[str, int]], keep: set[int]) -> str:
 
 
 def _cut(sentence: str, budget: int) -> str:
-    """A sentence longer than the whole budget (a table row, a run-on line), shortened."""
+    """A sentence longer than the whole budget (a run-on line), shortened."""
     words = sentence.split()
     return " ".join(words[: max(budget // 2, 10)]) + " ..."
 
 
 def _strip_record_titles(text: str, title: str) -> str:
-    """CSV records repeat the file title on every row; the passage label already shows it."""
+    """Records that repeat the file title on every row: the passage label already shows it."""
     prefix = f"{title} | "
     if not title or prefix not in text:
         return text
     return "\n".join(line.removeprefix(prefix) for line in text.split("\n"))
 
 
-def _meaning_scores(question: str, sentences: list[str], embed: Embed | None) -> list[float]:
-    """Cosine of each sentence to the question (0 without an embedder).
+def _cosines(queries: list[str], units: list[str], embed: Embed | None) -> np.ndarray:
+    """Cosine of each unit to each query text, floored at 0 (zeros without an embedder).
 
     Word overlap misses answers worded differently from the question ("What chemical is used to
     leach ...?" / "... pour in an ammonium sulfate solution ..."); the embedding catches many.
-    The engine passes its per-answer embedding memo, so verification re-uses these vectors.
+    The engine passes its embedding memo, so verification re-uses these vectors.
     """
-    if embed is None or not sentences:
-        return [0.0] * len(sentences)
-    vectors = embed([question, *sentences])
-    return [max(float(v @ vectors[0]), 0.0) for v in vectors[1:]]
+    if embed is None or not units:
+        return np.zeros((len(queries), len(units)), dtype=np.float32)
+    vectors = np.asarray(embed([*queries, *units]), dtype=np.float32)
+    q, u = vectors[: len(queries)], vectors[len(queries) :]
+    return np.maximum(q @ u.T, 0.0)
+
+
+@dataclass
+class _Scored:
+    rank: int  # passage rank
+    j: int  # unit index in its passage
+    text: str
+    cost: int  # tokens, with its joiner
+
+
+def _normalised(values: list[float]) -> list[float]:
+    top = max(values, default=0.0) or 1.0
+    return [v / top for v in values]
+
+
+class _Scorer:
+    """Scores every unit for the whole question and for each of its parts."""
+
+    def __init__(self, units: list[_Scored], question: str, embed: Embed | None) -> None:
+        texts = [u.text for u in units]
+        self.parts = question_parts(question)
+        queries = [question] + [p for p in self.parts if len(p.split()) >= MIN_PART_WORDS]
+        cos = _cosines(queries, texts, embed)
+        terms = [set(tokenize(t)) for t in texts]
+        whole_idf = term_weights(texts, question)
+        priors = [max(1.0 - RANK_DISCOUNT * u.rank, 0.1) for u in units]
+        kind = answer_kind(question)
+        self.whole = self._scores(terms, whole_idf, cos[0], texts, kind, priors)
+        self.by_part: list[list[float]] = []
+        row = 1
+        for part in self.parts if len(self.parts) > 1 else []:
+            part_cos = cos[0]
+            if len(part.split()) >= MIN_PART_WORDS:
+                part_cos, row = cos[row], row + 1
+            idf = term_weights(texts, part)
+            # a part's own terms first, the rest of the question as its context
+            lexical = [_overlap(t, idf) + 0.5 * _overlap(t, whole_idf) for t in terms]
+            kind_bonus = self._kind_bonus(texts, answer_kind(part) or kind)
+            scores = [
+                (lex + c + bonus) * prior
+                for lex, c, bonus, prior in zip(
+                    _normalised(lexical),
+                    _normalised(list(part_cos)),
+                    kind_bonus,
+                    priors,
+                    strict=True,
+                )
+            ]
+            self.by_part.append(scores)
+
+    def _scores(
+        self,
+        terms: list[set[str]],
+        idf: dict[str, float],
+        cos: np.ndarray,
+        texts: list[str],
+        kind: str,
+        priors: list[float],
+    ) -> list[float]:
+        lexical = _normalised([_overlap(t, idf) for t in terms])
+        meaning = _normalised([float(c) for c in cos])
+        bonus = self._kind_bonus(texts, kind)
+        return [(a + b + c) * p for a, b, c, p in zip(lexical, meaning, bonus, priors, strict=True)]
+
+    @staticmethod
+    def _kind_bonus(texts: list[str], kind: str) -> list[float]:
+        pattern = _HAS.get(kind)
+        return [KIND_BONUS if pattern and pattern.search(t) else 0.0 for t in texts]
+
+
+def _order(scorer: _Scorer, n: int) -> list[int]:
+    """Unit indices in the order they are offered the budget: each part's best first (round
+    robin over the parts, skipping units already offered), then by the whole-question score."""
+    order: list[int] = []
+    seen: set[int] = set()
+    rankings = [sorted(range(n), key=lambda i, s=s: -s[i]) for s in scorer.by_part]
+    for ranking in rankings:  # each part's best unit, in the order the parts are asked
+        best = next((i for i in ranking if i not in seen), None)
+        if best is not None:
+            order.append(best)
+            seen.add(best)
+    for i in sorted(range(n), key=lambda i: -scorer.whole[i]):
+        if i not in seen:
+            order.append(i)
+            seen.add(i)
+    return order
 
 
 def build_evidence(
@@ -183,48 +339,49 @@ def build_evidence(
     budget: int,
     embed: Embed | None = None,
 ) -> list[Passage]:
-    """The best sentences of `hits` within `budget` tokens (labels included), numbered [1..n].
+    """The best units of `hits` within `budget` tokens (labels included), numbered [1..n].
 
-    A sentence's score is its share of the best word-overlap score plus, with `embed`, its share
-    of the best cosine to the question, times its passage's rank discount.
+    See the module docstring for the order in which units are offered the budget.
     """
     if not hits:
         return []
     texts = [_strip_record_titles(h.text, str(h.metadata.get("title", ""))) for h in hits]
-    units = [_units(t) for t in texts]
-    flat = [(rank, j, u[0]) for rank, us in enumerate(units) for j, u in enumerate(us)]
-    idf = term_weights([f[2] for f in flat], question)
-    numeric = bool(_NUMERIC_Q.search(question))
-    lexical = [_sentence_score(f[2], idf, numeric) for f in flat]
-    meaning = _meaning_scores(question, [f[2] for f in flat], embed)
-    top_lex, top_cos = max(lexical, default=0.0) or 1.0, max(meaning, default=0.0) or 1.0
+    units = [split_units(t) for t in texts]
+    flat = [
+        _Scored(rank, j, u[0], count_tokens(u[0]) + 1)
+        for rank, us in enumerate(units)
+        for j, u in enumerate(us)
+    ]
+    if not flat:
+        return []
+    scorer = _Scorer(flat, question, embed)
     label_cost = [
         count_tokens(passage_label(i + 1, h)) + _SEPARATOR_TOKENS for i, h in enumerate(hits)
     ]
-    candidates = []
-    for (rank, j, sentence), lex, cos in zip(flat, lexical, meaning, strict=True):
-        prior = max(1.0 - RANK_DISCOUNT * rank, 0.1)
-        score = (lex / top_lex + cos / top_cos) * prior
-        candidates.append((-score, rank, j, count_tokens(sentence) + 1))
-    candidates.sort()
-
     docs = [h.chunk.doc_id for h in hits]
     short_label = count_tokens("[10] same document as [10], p. 100") + _SEPARATOR_TOKENS
     keep: dict[int, set[int]] = {}
+    best: dict[int, tuple[float, int]] = {}
     opened_docs: set[str] = set()
     used = 0
-    for _neg, rank, j, cost in candidates:
-        if rank not in keep:  # opening a passage pays its label; a document's second one less
-            cost += short_label if docs[rank] in opened_docs else label_cost[rank]
+    for i in _order(scorer, len(flat)):
+        unit = flat[i]
+        cost = unit.cost
+        if unit.rank not in keep:  # opening a passage pays its label; a document's second less
+            cost += short_label if docs[unit.rank] in opened_docs else label_cost[unit.rank]
         if used + cost <= budget:
-            keep.setdefault(rank, set()).add(j)
-            opened_docs.add(docs[rank])
+            keep.setdefault(unit.rank, set()).add(unit.j)
+            opened_docs.add(docs[unit.rank])
             used += cost
+            if unit.rank not in best or scorer.whole[i] > best[unit.rank][0]:
+                best[unit.rank] = (scorer.whole[i], unit.j)
     cut = -1
-    if not keep:  # even the best sentence is longer than the budget: show it cut
-        _neg, cut, j, _cost = candidates[0]
+    if not keep:  # even the best unit is longer than the budget: show it cut
+        top = max(range(len(flat)), key=lambda i: scorer.whole[i])
+        cut, j = flat[top].rank, flat[top].j
         units[cut][j] = (_cut(units[cut][j][0], budget - label_cost[cut]), units[cut][j][1])
         keep[cut] = {j}
+        best[cut] = (0.0, j)
 
     passages: list[Passage] = []
     first_of_doc: dict[str, int] = {}
@@ -232,9 +389,16 @@ def build_evidence(
         whole = len(keep[rank]) == len(units[rank]) and rank != cut
         body = texts[rank].strip() if whole else _join(units[rank], keep[rank])
         n = len(passages) + 1
-        doc = hits[rank].chunk.doc_id
-        first = first_of_doc.setdefault(doc, n)
-        passages.append(Passage(n, hits[rank], body, same_as=first if first != n else 0))
+        first = first_of_doc.setdefault(docs[rank], n)
+        passages.append(
+            Passage(
+                n,
+                hits[rank],
+                body,
+                same_as=first if first != n else 0,
+                best=units[rank][best[rank][1]][0],
+            )
+        )
     return passages
 
 

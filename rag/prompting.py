@@ -42,6 +42,27 @@ def answer_prompt(folder: Path, mode: str) -> ChatPromptTemplate:
     )
 
 
+def second_chance_prompt(folder: Path, mode: str) -> ChatPromptTemplate:
+    """The answer prompt, the failed draft as the assistant's turn, then `second_chance.md`.
+
+    Everything up to the draft is the first request's prompt plus the tokens the model just
+    generated, so llama.cpp's KV cache already holds it: a second chance costs only the short
+    follow-up instruction and the new answer."""
+    first = answer_prompt(folder, mode)
+    return ChatPromptTemplate.from_messages(
+        [
+            *first.messages,
+            ("ai", "{draft}"),
+            ("human", _escape(load_prompt(folder, "second_chance"))),
+        ]
+    )
+
+
+def quote_text(folder: Path, quote: str, n: int) -> str:
+    """The quoted fallback answer: the best-supported sentence, marked as a quote."""
+    return load_prompt(folder, "quote").format(quote=quote, n=n)
+
+
 def condense_prompt(folder: Path) -> ChatPromptTemplate:
     return ChatPromptTemplate.from_messages([("human", load_prompt(folder, "condense"))])
 

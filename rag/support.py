@@ -46,7 +46,7 @@ import functools
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -90,6 +90,7 @@ class SupportScore:
     missing_numbers: tuple[Quantity, ...] = ()
     missing_names: tuple[str, ...] = ()
     penalties: tuple[str, ...] = ()  # "name", "negation", "opposite", "hedge", "qualifier"
+    unmet: str = ""  # a constraint of the question the passage does not match (set by verify)
 
     @property
     def base(self) -> float:
@@ -103,7 +104,7 @@ class SupportScore:
         return not self.missing_numbers
 
     def supports(self, threshold: float = SUPPORT_THRESHOLD) -> bool:
-        return self.numeric_ok and self.score >= threshold
+        return self.numeric_ok and not self.unmet and self.score >= threshold
 
     def components(self) -> dict[str, float | None]:
         return {"score": self.score, "lexical": round(self.lexical, 4), "cosine": self.cosine}
@@ -165,7 +166,7 @@ def _bases_of(passage_words: tuple[str, ...]) -> frozenset[str]:
     return frozenset(b for w in passage_words for b in word_bases(w))
 
 
-def _present(word: str, passage_words: dict[str, bool]) -> bool:
+def present(word: str, passage_words: dict[str, bool]) -> bool:
     """`word` (a stem) or one of its derivational bases occurs among the passage's stems."""
     return word in passage_words or bool(word_bases(word) & _bases_of(tuple(passage_words)))
 
@@ -216,6 +217,22 @@ def _passage_sentences(passage: str) -> tuple[str, ...]:
     return tuple(s for s in sentences if s) or (passage.strip(),)
 
 
+@dataclass(frozen=True)
+class Frame:
+    """What a claim may restate without the passage repeating it: the question's words and
+    figures. `Frame.of(question)` builds one; `Frame()` is no frame (every word is checked)."""
+
+    words: dict[str, bool] = field(default_factory=dict)  # the question's content words (stems)
+    quantities: tuple[Quantity, ...] = ()
+
+    @classmethod
+    def of(cls, question: str) -> Frame:
+        return cls(content_words(question), tuple(extract_quantities(question)))
+
+
+NO_FRAME = Frame()
+
+
 def score_support(
     claim: str,
     passage: str,
@@ -224,6 +241,8 @@ def score_support(
     passage_vec: np.ndarray | None = None,
     sentence_vecs: np.ndarray | None = None,
     context: str = "",
+    frame: Frame = NO_FRAME,
+    document: str = "",
 ) -> SupportScore:
     """Score `passage` as support for `claim`. Vectors must be L2-normalised.
 
@@ -231,13 +250,21 @@ def score_support(
     the whole passage and its sentences. `context` (the sentence an "It ..." claim refers to)
     joins the claim for words and meaning - `claim_vec` is then the vector of
     `with_context(claim, context)` - but never for figures, negation or the other rules.
+
+    `frame` (the question) and `document` (the passage's document: title, date, file name) make
+    the check about what the claim adds: words the claim restates from the question are not
+    checked unless nothing else is left (a yes/no answer restating the question is then checked
+    whole), words of the document's title and name count as the passage's, and a figure the
+    question gave (a year, a section number) may be matched by the document instead of the
+    passage text ("the May 2024 fact sheet" cited by a passage of that fact sheet).
     """
     claim = strip_attribution(strip_markers(claim))
     sentences = passage_sentences(passage)
     claim_words = content_words(with_context(claim, context))
-    passage_words = content_words(passage)
-    lexical = _coverage(claim_words, passage_words)
-    sentence_lex = [_coverage(claim_words, content_words(s)) for s in sentences]
+    passage_words = content_words(f"{passage}\n{document}" if document else passage)
+    checked = _added_words(claim_words, frame)
+    lexical = word_coverage(checked, passage_words)
+    sentence_lex = [word_coverage(checked, content_words(s)) for s in sentences]
 
     cosine: float | None = None
     sentence_cos = [0.0] * len(sentences)
@@ -261,20 +288,22 @@ def score_support(
         range(len(sentences)), key=lambda i: sentence_lex[i] + sentence_cos[i] + sentence_num[i]
     )
     evidence = sentences[best]
-    missing_numbers = tuple(unsupported_quantities(claim, passage))
+    missing_numbers = tuple(
+        q for q in unsupported_quantities(claim, passage) if not _given(q, frame, document)
+    )
     # element names count as names however written ("Dy", "dysprosium"): a swapped element is a
     # wrong fact, but they weigh as ordinary words so that two right elements do not carry a claim
     missing_names = tuple(
         w
-        for w, name in claim_words.items()
-        if (name or w in ELEMENT_NAMES) and not _present(w, passage_words)
+        for w, name in checked.items()
+        if (name or w in ELEMENT_NAMES) and not present(w, passage_words)
     )
     checks = {
         "name": bool(missing_names),
         "negation": is_negated(claim) != is_negated(evidence),
         "opposite": has_opposite(claim, evidence),
         "hedge": not is_hedged(claim) and _hedged_evidence(claim, evidence, sentences),
-        "qualifier": bool(qualifiers(claim) - qualifiers(passage)),
+        "qualifier": bool(qualifiers(claim) - qualifiers(passage) - qualifiers(document)),
         "scope": _world_figure_as_local(claim, claim_words, sentences),
     }
     penalties = tuple(reason for reason, failed in checks.items() if failed)
@@ -290,6 +319,29 @@ def score_support(
         missing_names=missing_names,
         penalties=penalties,
     )
+
+
+def _added_words(claim_words: dict[str, bool], frame: Frame) -> dict[str, bool]:
+    """The claim's words that the question did not already say (all of them if none is left)."""
+    if not frame.words:
+        return claim_words
+    added = {
+        w: name
+        for w, name in claim_words.items()
+        if not present(w, dict.fromkeys(frame.words, False))
+    }
+    return added or claim_words
+
+
+def _given(quantity: Quantity, frame: Frame, document: str) -> bool:
+    """A figure of the question (a year, a section number) that the passage's document carries
+    in its title, date or file name: the claim restates the question's frame, not a new fact."""
+    if not document or quantity not in frame.quantities:
+        return False
+    if quantity.unit == "id":
+        digits = re.sub(r"\D", "", str(int(quantity.value)))
+        return bool(re.search(rf"(?<!\d){digits}(?!\d)", document))
+    return _holds(document, quantity)
 
 
 _ATTRIBUTION_RES = (
@@ -388,12 +440,12 @@ def _lead_ins(sentence: str, quantity: Quantity) -> list[str]:
     return leads
 
 
-def _coverage(claim_words: dict[str, bool], passage_words: dict[str, bool]) -> float:
+def word_coverage(claim_words: dict[str, bool], passage_words: dict[str, bool]) -> float:
     """Share of claim words present, name-like words counting double. No words -> 0."""
     total = sum(2 if name else 1 for name in claim_words.values())
     if total == 0:
         return 0.0
-    hit = sum(2 if name else 1 for w, name in claim_words.items() if _present(w, passage_words))
+    hit = sum(2 if name else 1 for w, name in claim_words.items() if present(w, passage_words))
     return hit / total
 
 
@@ -414,9 +466,18 @@ class SupportScorer:
             texts.extend(passage_sentences(p))
         self._memo(texts)
 
-    def score(self, claim: str, passage: str, context: str = "") -> SupportScore:
+    def score(
+        self,
+        claim: str,
+        passage: str,
+        context: str = "",
+        *,
+        frame: Frame = NO_FRAME,
+        document: str = "",
+    ) -> SupportScore:
+        """`score_support` with vectors from the memo (see there for the arguments)."""
         if self._memo is None:
-            return score_support(claim, passage, context=context)
+            return score_support(claim, passage, context=context, frame=frame, document=document)
         subject = with_context(claim, context)
         sentences = passage_sentences(passage)
         vectors = self._memo([subject, passage, *sentences])
@@ -427,4 +488,6 @@ class SupportScorer:
             passage_vec=vectors[1],
             sentence_vecs=vectors[2:],
             context=context,
+            frame=frame,
+            document=document,
         )

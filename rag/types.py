@@ -27,6 +27,25 @@ class Citation:
 
 
 @dataclass
+class Quarantined:
+    """A sentence withheld from the model because it addresses the assistant (an injection)."""
+
+    source: str
+    title: str
+    sentence: str
+
+
+@dataclass
+class EvidenceShown:
+    """The first thing `rag.stream` yields, before any answer text: the top quotes the answer
+    will rest on (a `Citation` each, `quote` set), shown to the user while the model reads, and
+    the sentences withheld from the model."""
+
+    quotes: list[Citation]
+    quarantined: list[Quarantined] = field(default_factory=list)
+
+
+@dataclass
 class RetrievedPassage:
     """One passage retrieval returned for the question, in rank order (what eval scores)."""
 
@@ -57,6 +76,11 @@ class Answer:
     claims: list[ClaimRecord] = field(default_factory=list)
     refused: bool = False
     refusal_reason: str = ""
+    # how the text came about: "written" (the first draft, verified), "second-chance" (a second
+    # draft after the first failed verification), "quoted" (the best-supported sentence quoted
+    # from the documents), "refused"
+    outcome: str = "written"
+    quarantined: list[Quarantined] = field(default_factory=list)
     removed: int = 0
     repaired: int = 0
     invalid_markers: int = 0

@@ -35,15 +35,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Literal
 
 import numpy as np
 
 from rag.claims import Block, Claim, parse, render
 from rag.numbers import extract_quantities
+from rag.question import Constraints, question_constraints, unmet_constraint
 from rag.support import (
+    NO_FRAME,
     SUPPORT_THRESHOLD,
+    Frame,
     SupportScore,
     SupportScorer,
     content_words,
@@ -150,17 +153,29 @@ def verify_answer(
     policy: Literal["remove", "mark"] = "remove",
     threshold: float = SUPPORT_THRESHOLD,
     documents: Mapping[int, str] | None = None,
+    question: str = "",
+    document_context: Mapping[int, str] | None = None,
 ) -> Verification:
     """Verify `text` against `passages` (marker number -> passage text); see the module notes.
 
     `documents` (marker number -> document id) allows completing a claim with another passage of
-    a document it already cites; without it no claim is completed."""
+    a document it already cites; without it no claim is completed. `question` is the claims'
+    frame: what they may restate, and the constraints (dates, years, identifiers, names) their
+    cited passages must match. `document_context` (marker number -> the passage's document
+    title, date and file name) counts as part of each passage."""
     blocks = parse(text)
     contexts = claim_contexts(blocks)
     scorer = SupportScorer(embed)
     factual = [with_context(c.text, contexts[id(c)]) for b in blocks for c in b.claims]
     scorer.prepare(factual, list(passages.values()))
-    judge = _Judge(passages, scorer, policy, threshold, documents)
+    grounds = _Grounds(
+        passages,
+        documents or {},
+        document_context or {},
+        Frame.of(question) if question else NO_FRAME,
+        question_constraints(question),
+    )
+    judge = _Judge(grounds, scorer, policy, threshold)
 
     verdicts: list[ClaimVerdict] = []
     heading_verdicts: dict[int, ClaimVerdict] = {}
@@ -236,23 +251,45 @@ def _section_emptied(blocks: list[Block], index: int, had_claims: list[bool]) ->
     return had and not has
 
 
+@dataclass
+class _Grounds:
+    """What claims are judged against: the passages, their documents, and the question."""
+
+    passages: Mapping[int, str]
+    documents: Mapping[int, str]  # n -> document id
+    contexts: Mapping[int, str]  # n -> the document's title, date and file name
+    frame: Frame
+    constraints: Constraints
+
+
 class _Judge:
     """Decides one claim at a time; counts invalid markers across the answer."""
 
     def __init__(
         self,
-        passages: Mapping[int, str],
+        grounds: _Grounds,
         scorer: SupportScorer,
         policy: Literal["remove", "mark"],
         threshold: float,
-        documents: Mapping[int, str] | None = None,
     ) -> None:
-        self.passages = passages
-        self.documents = documents or {}
+        self.grounds = grounds
+        self.passages = grounds.passages
+        self.documents = grounds.documents
         self.scorer = scorer
         self.policy = policy
         self.threshold = threshold
         self.invalid_markers = 0
+
+    def _score(self, claim: Claim, ns: list[int], context: str) -> SupportScore:
+        """How passages `ns` together (with their documents) support the claim; a passage set
+        that misses a constraint of the question does not support it, whatever its words."""
+        passage = "\n".join(self.passages[n] for n in ns)
+        document = "\n".join(self.grounds.contexts.get(n, "") for n in ns)
+        score = self.scorer.score(
+            claim.text, passage, context, frame=self.grounds.frame, document=document
+        )
+        unmet = unmet_constraint(self.grounds.constraints, f"{passage}\n{document}")
+        return replace(score, unmet=unmet) if unmet else score
 
     def __call__(self, claim: Claim, context: str = "") -> tuple[ClaimVerdict, Claim | None]:
         written = claim.text + claim.end
@@ -265,13 +302,14 @@ class _Judge:
             verdict = ClaimVerdict(written, [], "structural", "states no checkable fact" + dropped)
             return verdict, Claim(claim.text, [], claim.end)
 
-        scores = {n: self.scorer.score(claim.text, p, context) for n, p in self.passages.items()}
+        scores = {n: self._score(claim, [n], context) for n in self.passages}
         supporters = [n for n in valid if scores[n].supports(self.threshold)]
-        if not supporters and len(valid) > 1:
-            joint_text = "\n".join(self.passages[n] for n in valid)
-            joint = self.scorer.score(claim.text, joint_text, context)
-            if joint.supports(self.threshold):
-                supporters = valid
+        if (
+            not supporters
+            and len(valid) > 1
+            and self._score(claim, valid, context).supports(self.threshold)
+        ):
+            supporters = valid
         if supporters:
             status: Status = "verified" if supporters == claim.citations else "repaired"
             unused = [n for n in valid if n not in supporters]
@@ -310,19 +348,16 @@ class _Judge:
         cited_docs = {self.documents.get(n) for n in valid} - {None}
         if not valid or not cited_docs:
             return None
-        cited = "\n".join(self.passages[n] for n in valid)
-        cited_score = (
-            scores[valid[0]] if len(valid) == 1 else self.scorer.score(claim.text, cited, context)
-        )
+        cited_score = scores[valid[0]] if len(valid) == 1 else self._score(claim, valid, context)
         if not cited_score.numeric_ok:
             return None
         best: tuple[float, int] | None = None
-        for n, passage in self.passages.items():
+        for n in self.passages:
             if n in valid or scores[n].base < COMPLETING_BASE:
                 continue
             if self.documents.get(n) not in cited_docs:
                 continue
-            joint = self.scorer.score(claim.text, f"{cited}\n{passage}", context)
+            joint = self._score(claim, [*valid, n], context)
             if joint.supports(self.threshold) and (best is None or joint.score > best[0]):
                 best = (joint.score, n)
         return None if best is None else best[1]
@@ -349,6 +384,8 @@ def _why_unsupported(valid: list[int], scores: dict[int, SupportScore], threshol
         if s.missing_numbers:
             figures = ", ".join(q.raw for q in s.missing_numbers)
             return f"figure(s) not in cited [{best}]: {figures}"
+        if s.unmet:
+            return f"cited [{best}] does not match the question: {s.unmet}"
         detail = f"; {', '.join(s.penalties)}" if s.penalties else ""
         return f"cited [{best}] scored {s.score:.2f} < {threshold:.2f}{detail}"
     best = max(scores, key=lambda n: scores[n].score)

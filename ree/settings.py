@@ -79,7 +79,7 @@ class Settings(BaseSettings):
         3.0, ge=0, description="Extra BM25 weight for queries with names, acronyms or numbers."
     )
     evidence_tokens: int = Field(
-        280,
+        450,
         ge=100,
         description="Token budget of the sources block shown to the LLM (labels included).",
     )

@@ -66,7 +66,7 @@ def test_openai_provider_streams_a_verified_answer(small_index, embedder) -> Non
         ans = pieces[-1]
         assert not ans.refused, ans.refusal_reason
         assert ans.citations and "".join(p for p in pieces[:-1] if isinstance(p, str)).strip()
-        assert ans.text.strip() == "".join(pieces[:-1]).strip()
+        assert ans.text.strip() == "".join(p for p in pieces[:-1] if isinstance(p, str)).strip()
         assert ans.model == "stub-model"
         assert stub.requests and stub.requests[-1]["stream"] is True
         assert stub.requests[-1]["messages"][0]["role"] == "system"

@@ -18,7 +18,7 @@ from typing import Any
 from interfaces.ui import render
 from rag.engine import Engine
 from rag.filters import Filters, resolve
-from rag.types import Answer
+from rag.types import Answer, EvidenceShown
 from ree.errors import user_message
 
 log = logging.getLogger("interfaces.ui")
@@ -95,15 +95,20 @@ def chat_turn(
         final: Answer | None = None
         text = ""
         last = 0.0
+        preview: list[dict[str, Any]] = []
         for item in engine.stream(question, history=prior or None, mode=mode, filters=filters):
             if isinstance(item, Answer):
                 final = item
                 break
+            if isinstance(item, EvidenceShown):  # the sources first, while the model reads
+                preview = [render.evidence_preview(item)]
+                yield [*shown, *preview]
+                continue
             text += item
             now = time.monotonic()
             if now - last >= _STREAM_INTERVAL:
                 last = now
-                yield [*shown, render.assistant(text)]
+                yield [*shown, *preview, render.assistant(text)]
     except Exception as exc:  # noqa: BLE001 (shown to the user as one line, logged in full)
         yield from _notice(shown, _describe(exc), warn)
         return

@@ -17,7 +17,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from rag.types import Answer, Citation, ClaimRecord
+from rag.types import Answer, Citation, ClaimRecord, EvidenceShown
 
 Message = dict[str, Any]
 
@@ -60,6 +60,17 @@ def notice(text: str) -> Message:
 def pending(title: str = "Searching your documents…") -> Message:
     """A spinner box shown until the first verified words arrive."""
     return assistant("", title, status="pending")
+
+
+def evidence_preview(event: EvidenceShown) -> Message:
+    """The quotes the answer will rest on, shown (open) while the model reads them too."""
+    body = sources_markdown(event.quotes)
+    if event.quarantined:
+        withheld = ", ".join(sorted({f"`{q.source}`" for q in event.quarantined}))
+        body += (
+            f"\n\n{NOTICE} Withheld from the model (text addressed to the assistant): {withheld}"
+        )
+    return assistant(body, f"Reading {_plural(len(event.quotes), 'passage')}…", status="pending")
 
 
 # --- reading the history back ------------------------------------------------------------------
@@ -164,7 +175,9 @@ def verification_title(answer: Answer) -> str:
         if not checked:
             return "Verification: nothing to verify"
         return f"Verification: {_plural(unsupported, 'draft sentence')} could not be verified"
-    parts = []
+    if answer.outcome == "quoted":
+        return "Quoted from the documents: no drafted sentence could be verified"
+    parts = ["second draft used"] if answer.outcome == "second-chance" else []
     removed = answer.removed
     marked = sum(c.status == "unsupported" for c in answer.claims)
     if removed:

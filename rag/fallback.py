@@ -1,0 +1,91 @@
+"""The quoted fallback: when no drafted sentence survives verification, quote the documents.
+
+The small model often garbles an answer that one of its passages states verbatim (a table record,
+a sentence of a fact sheet). Refusing then would tell an analyst that a figure sitting in the
+USGS table is not in the library. So, after the second chance has failed too, the engine quotes
+the single unit of the evidence that best answers the question, marked as a quote
+("The documents say: "..." [1]"), instead of refusing.
+
+A quote must still answer *this* question, or it is a refusal in disguise: it must match every
+kind of constraint the question fixes (its dates, years, identifiers, names; `rag.question`),
+hold what the question word asks for (a figure for "how much", a date for "when"), share enough of
+the question's content words (`MIN_COVERAGE`) and be close enough in meaning (`MIN_COSINE`).
+Questions the documents do not answer (a year the table does not have) fail those tests and are
+still refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag.evidence import Passage, answer_kind, document_context, split_units
+from rag.question import question_constraints, unmet_constraint
+from rag.support import content_words, present, word_coverage
+
+#: Least share of the question's content words (stemmed; names count double) the quote must
+#: contain, leaving out the words its document's title already holds.
+MIN_COVERAGE = 0.5
+#: Least cosine between the question and the quoted unit.
+MIN_COSINE = 0.5
+#: Quotes longer than this many words are not shown (a run-on line is not an answer).
+MAX_WORDS = 80
+
+_KIND_CHECKS: dict[str, Callable[[str], bool]] = {
+    "figure": lambda text: any(ch.isdigit() for ch in text),
+    "date": lambda text: any(ch.isdigit() for ch in text),
+}
+
+
+@dataclass(frozen=True)
+class Quote:
+    n: int  # the passage it comes from
+    text: str
+    score: float
+
+
+def best_quote(
+    question: str,
+    passages: list[Passage],
+    embed: Callable[[list[str]], np.ndarray] | None,
+) -> Quote | None:
+    """The evidence unit that best answers `question` and passes every check, or None."""
+    constraints = question_constraints(question)
+    kind_ok = _KIND_CHECKS.get(answer_kind(question), lambda text: True)
+    question_words = content_words(question)
+    candidates: list[tuple[int, str, float]] = []
+    for p in passages:
+        context = document_context(p.hit)
+        for unit, _line in split_units(p.text):
+            text = unit.removeprefix("... ").strip()
+            if not text or len(text.split()) > MAX_WORDS or not kind_ok(text):
+                continue
+            if unmet_constraint(constraints, f"{text}\n{context}"):
+                continue
+            # the document's title answers for the words it holds ("the supplier newsletter");
+            # the quote itself must hold the rest (what the newsletter said about *prices*)
+            title_words = content_words(context)
+            wanted = {w: n for w, n in question_words.items() if not present(w, title_words)}
+            coverage = word_coverage(wanted, content_words(text)) if wanted else 0.0
+            if coverage >= MIN_COVERAGE:
+                candidates.append((p.n, text, coverage))
+    if not candidates:
+        return None
+    cosines = _cosines(question, [c[1] for c in candidates], embed)
+    scored = [
+        Quote(n, text, coverage + cos)
+        for (n, text, coverage), cos in zip(candidates, cosines, strict=True)
+        if cos >= MIN_COSINE or embed is None
+    ]
+    return max(scored, key=lambda q: q.score, default=None)
+
+
+def _cosines(
+    question: str, texts: list[str], embed: Callable[[list[str]], np.ndarray] | None
+) -> list[float]:
+    if embed is None:
+        return [0.0] * len(texts)
+    vectors = np.asarray(embed([question, *texts]), dtype=np.float32)
+    return [float(v @ vectors[0]) for v in vectors[1:]]

@@ -1,0 +1,319 @@
+"""What a question asks for: its parts, and the constraints an answer must respect.
+
+Two jobs that evidence selection, verification and the quoted fallback share:
+
+- `question_parts`: "Who signed the U.S.-Japan framework, and where?" asks two things; the
+  evidence must hold a sentence for each before it holds a second one for either. Parts are split
+  at "?", ";" and at ", and"/"and" (or a comma) before a question word; a short part ("where")
+  borrows nothing here, callers score it with the whole question as context.
+- `question_constraints`: the years, dates and identifiers ("October 9, 2025", "2024", "Section
+  232", "42 U.S.C. 13344") and the names ("MP Materials", "Japan") a question fixes. An answer
+  sentence may restate them freely (they are the question's frame), but its cited passage, or
+  that passage's document (title, date, file name), must match them: otherwise the sentence may be
+  about another year or another list (April's element list answering a question about the
+  controls of 9 October 2025).
+
+Deliberately not handled: nested or conditional questions, and constraints written as relative
+dates ("last year").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ree.text import MONTH_NAMES
+
+_QUESTION_WORD = r"(?:what|which|who|whom|whose|where|when|why|how|is|are|was|were|did|does|do)"
+_LEAD = r"(?:(?:in|from|for|to|at|by|on|since|until)\s+)?"
+_SPLIT_RE = re.compile(
+    rf"\?\s+|;\s+|,?\s+and\s+{_LEAD}(?={_QUESTION_WORD}\b)|,\s+{_LEAD}(?={_QUESTION_WORD}\b)",
+    re.IGNORECASE,
+)
+_HAS_QUESTION_WORD = re.compile(rf"\b{_QUESTION_WORD}\b", re.IGNORECASE)
+_MONTH = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|jun(?:e)?|jul(?:y)?"
+    r"|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+)
+_DATE_RES = (
+    # October 9, 2025 / Oct. 9 2025
+    re.compile(
+        rf"\b(?P<month>{_MONTH})\.?\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<year>\d{{4}})\b",
+        re.I,
+    ),
+    # 9 October 2025
+    re.compile(
+        rf"\b(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\s+(?P<month>{_MONTH})\.?,?\s+(?P<year>\d{{4}})\b",
+        re.I,
+    ),
+    # 2025-10-09
+    re.compile(r"\b(?P<year>\d{4})-(?P<mon>\d{2})-(?P<day>\d{2})\b"),
+    # October 2025
+    re.compile(rf"\b(?P<month>{_MONTH})\.?,?\s+(?P<year>\d{{4}})\b", re.I),
+)
+_YEAR_RE = re.compile(
+    r"(?<![\d,.$])(?:fy\s?|fiscal\s+(?:year\s+)?)?((?:18|19|20)\d{2})(?!\d|,\d)", re.I
+)
+_IDENT_RES = (
+    re.compile(r"\b\d+\s+U\.?\s?S\.?\s?C\.?\s+§*\s*(\d+[a-z]?)\b", re.I),  # 42 U.S.C. 13344
+    re.compile(r"§+\s*(\d+[a-z]?)\b"),  # § 13344
+    re.compile(r"\bsections?\s+(\d+[a-z]?)\b", re.I),  # Section 232
+    re.compile(r"\b(?:e\.?o\.?|executive\s+order)\s+(?:no\.?\s*)?(\d{4,5})\b", re.I),  # EO 14017
+    re.compile(r"\b(?:public\s+law|pub\.?\s*l\.?)\s+(\d+-\d+)\b", re.I),
+    re.compile(r"\bds\s?(\d{2,4})\b", re.I),  # USGS Data Series 140
+)
+# Capitalised words that do not make a name on their own.
+_NOT_NAMES = frozenset(
+    [
+        "what",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "where",
+        "when",
+        "why",
+        "how",
+        "is",
+        "are",
+        "was",
+        "were",
+        "did",
+        "does",
+        "do",
+        "the",
+        "a",
+        "an",
+        "in",
+        "on",
+        "of",
+        "for",
+        "and",
+        "or",
+        "to",
+        "by",
+        "from",
+        "under",
+        "with",
+        "according",
+        "according",
+        "to",
+        "per",
+        "its",
+        "their",
+        "this",
+        "that",
+        "these",
+        "those",
+        "if",
+        "as",
+        "at",
+        "than",
+        "about",
+        "after",
+        "before",
+        "between",
+        "during",
+        "into",
+        "over",
+        "since",
+        "until",
+    ]
+)
+_NAME_RE = re.compile(r"\b[A-Z][\w&'’.-]*(?:\s+(?:[A-Z][\w&'’.-]*|of|and|de|du)\b)*")
+#: Words that name a kind of document or identifier, not an entity ("Section 232" is an identifier).
+_GENERIC_NAMES = frozenset(
+    [
+        "section",
+        "sections",
+        "executive",
+        "order",
+        "orders",
+        "u.s.c",
+        "code",
+        "proclamation",
+        "fact",
+        "sheet",
+        "act",
+        "law",
+        "public",
+        "secretary",
+        "department",
+    ]
+)
+
+
+@dataclass(frozen=True)
+class DateConstraint:
+    year: int
+    month: int | None = None
+    day: int | None = None
+
+    def words(self) -> list[str]:
+        """Ways a document may write this date (lower case), most specific first. A date with a
+        day is met only by that day; "October 2025" by any mention of that month."""
+        if self.month is None:
+            return [str(self.year)]
+        name = MONTH_NAMES[self.month - 1]
+        if self.day is None:
+            return [f"{name} {self.year}", f"{self.year}-{self.month:02d}"]
+        return [
+            f"{name} {self.day}, {self.year}",
+            f"{name} {self.day} {self.year}",
+            f"{self.day} {name} {self.year}",
+            f"{self.year}-{self.month:02d}-{self.day:02d}",
+        ]
+
+
+@dataclass(frozen=True)
+class Constraints:
+    """What a question fixes: dates (with month), bare years, identifiers, names."""
+
+    dates: tuple[DateConstraint, ...] = ()
+    years: tuple[int, ...] = ()
+    identifiers: tuple[str, ...] = ()
+    names: tuple[str, ...] = field(default=())
+
+    @property
+    def empty(self) -> bool:
+        return not (self.dates or self.years or self.identifiers or self.names)
+
+
+def question_parts(question: str) -> list[str]:
+    """The things a question asks, in order; a one-part question gives itself.
+
+    A piece without a question word ("According to USGS", "In the November 2025 China deal")
+    is a lead-in, not a part: it joins the part after it."""
+    pieces = [p.strip(" ,?") for p in _SPLIT_RE.split(question.strip())]
+    parts: list[str] = []
+    lead = ""
+    for piece in (p for p in pieces if p):
+        if not _HAS_QUESTION_WORD.search(piece) and len(piece.split()) > 1:
+            lead = f"{lead} {piece},".strip()
+            continue
+        parts.append(f"{lead} {piece}".strip() if lead else piece)
+        lead = ""
+    if lead:
+        parts = [*parts[:-1], f"{parts[-1]}, {lead.rstrip(',')}"] if parts else [lead.rstrip(",")]
+    return parts or [question.strip()]
+
+
+def question_constraints(question: str) -> Constraints:
+    """The dates, years, identifiers and names `question` fixes (see the module docstring)."""
+    dates: list[DateConstraint] = []
+    covered: list[tuple[int, int]] = []
+    for pattern in _DATE_RES:
+        for m in pattern.finditer(question):
+            if any(a <= m.start() < b for a, b in covered):
+                continue
+            covered.append((m.start(), m.end()))
+            dates.append(_date(m))
+    years = []
+    for m in _YEAR_RE.finditer(question):
+        if any(a <= m.start() < b for a, b in covered):
+            continue
+        year = int(m.group(1))
+        if year not in years:
+            years.append(year)
+    identifiers = []
+    for pattern in _IDENT_RES:
+        for m in pattern.finditer(question):
+            if m.group(1) not in identifiers:
+                identifiers.append(m.group(1))
+    return Constraints(tuple(dates), tuple(years), tuple(identifiers), tuple(_names(question)))
+
+
+def _date(m: re.Match[str]) -> DateConstraint:
+    groups = m.groupdict()
+    month = int(groups["mon"]) if groups.get("mon") else _month_number(groups["month"])
+    day = int(groups["day"]) if groups.get("day") else None
+    return DateConstraint(int(groups["year"]), month, day)
+
+
+def _month_number(text: str) -> int:
+    text = text.lower().rstrip(".")
+    return next(i for i, name in enumerate(MONTH_NAMES, start=1) if name.startswith(text[:3]))
+
+
+def _names(question: str) -> list[str]:
+    """Capitalised phrases that are not question words, months or kinds of document.
+
+    The question's first word is capitalised anyway and counts only when it is an acronym or
+    the start of a longer name ("MP Materials' plant ...")."""
+    names: list[str] = []
+    for m in _NAME_RE.finditer(question):
+        words = [re.sub(r"['’]s$", "", w.strip(".,'’")) for w in m.group(0).split()]
+        if m.start() == 0 and len(words) == 1 and not words[0].isupper():
+            continue
+        while words and (
+            words[0].lower() in _NOT_NAMES
+            or words[0].lower() in _GENERIC_NAMES
+            or re.fullmatch(rf"{_MONTH}", words[0], re.I)
+        ):
+            words = words[1:]
+        while words and (words[-1].lower() in _NOT_NAMES or words[-1].lower() in _GENERIC_NAMES):
+            words = words[:-1]
+        name = " ".join(words)
+        if name and not any(ch.isdigit() for ch in name) and name not in names:
+            names.append(name)
+    return names
+
+
+def unmet_constraint(constraints: Constraints, evidence: str) -> str:
+    """The first constraint of the question that `evidence` (passage text plus its document's
+    title, date and file name) does not match, as a short phrase; "" when all kinds are met.
+
+    Each kind binds once: a question about "2022 and 2024" is met by a passage of either year,
+    one naming "MP Materials" and "Lynas" by a passage naming either. A date with a month must be
+    met by that date (or that month, for "October 2025"); a bare year by that year anywhere.
+    """
+    text = " ".join(evidence.lower().replace("’", "'").split())
+    if constraints.dates and not any(_date_in(d, text) for d in constraints.dates):
+        return f"the question is about {constraints.dates[0].words()[0]}"
+    if constraints.years and not any(
+        re.search(rf"(?<!\d){y}(?!\d)", text) for y in constraints.years
+    ):
+        return f"the question is about {constraints.years[0]}"
+    if constraints.identifiers and not any(
+        re.search(rf"(?<![\d]){re.escape(i.lower())}(?![\d])", text)
+        for i in constraints.identifiers
+    ):
+        return f"the question is about {constraints.identifiers[0]}"
+    if constraints.names and not any(_name_in(n, text) for n in constraints.names):
+        return f"the question is about {constraints.names[0]}"
+    return ""
+
+
+def _date_in(date: DateConstraint, text: str) -> bool:
+    if any(form in text for form in date.words()):
+        return True
+    if date.day is not None and str(date.year) in text:
+        # "On October 9, China ..." in a 2025 text: the day written without a year (and not
+        # followed by another year)
+        name = MONTH_NAMES[date.month - 1]
+        no_year = r"(?!\d)(?!,?\s*(?:1[89]|20)\d{2})"
+        return bool(
+            re.search(rf"\b{name} {date.day}{no_year}", text)
+            or re.search(rf"\b{date.day} {name}{no_year}", text)
+        )
+    return False
+
+
+_NAME_TOKEN = re.compile(r"[a-z0-9]+")
+
+
+def _name_in(name: str, text: str) -> bool:
+    """Every word of the name (acronyms with or without dots: "U.S." = "US") occurs in `text`."""
+    words = [w for w in _NAME_TOKEN.findall(_fold_names(name.lower())) if w not in _NOT_NAMES]
+    flat = _fold_names(text)
+    return bool(words) and all(re.search(rf"\b{re.escape(w)}", flat) for w in words)
+
+
+_COUNTRY_ALIASES = ((re.compile(r"\bunited states(?: of america)?\b|\bu\.s\.a?\.?|\busa\b"), "us"),)
+
+
+def _fold_names(text: str) -> str:
+    """ "United States", "U.S.", "USA" -> "us"; other dots dropped ("D.O.E." = "doe")."""
+    for pattern, repl in _COUNTRY_ALIASES:
+        text = pattern.sub(repl, text)
+    return text.replace(".", "")
