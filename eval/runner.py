@@ -453,6 +453,7 @@ def answer_item(engine: Any, item: QAItem, *, mode: str, k: int) -> dict[str, An
         ],
         "draft": answer.draft,
         "evidence": {str(n): text for n, text in texts.items()},  # the passages the model saw
+        "evidence_context": {str(n): c for n, c in answer.evidence_context.items()},
         "retrieved": _basenames(retrieved),
         "relevance": answer.relevance,
         "metrics": metrics,
@@ -488,6 +489,7 @@ def _error_row(item: QAItem, exc: Exception) -> dict[str, Any]:
         "claims": [],
         "draft": "",
         "evidence": {},
+        "evidence_context": {},
         "retrieved": [],
         "relevance": 0.0,
         "metrics": dict.fromkeys(METRIC_KEYS),

@@ -287,6 +287,7 @@ class Engine:
         """Copy what the model saw and wrote, and every claim's verdict, onto the answer."""
         ans.draft = draft
         ans.evidence = {p.n: p.as_seen for p in passages}
+        ans.evidence_context = {p.n: document_context(p.hit) for p in passages}
         ans.model = _model_name(self.model)
         ans.tokens = {
             "prompt": count_tokens(sources) + count_tokens(ans.standalone_question),

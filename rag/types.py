@@ -87,6 +87,8 @@ class Answer:
     relevance: float = 0.0
     draft: str = ""
     evidence: dict[int, str] = field(default_factory=dict)  # n -> passage text shown to the model
+    # n -> the passage's document (title, date, file name), which verification reads with it
+    evidence_context: dict[int, str] = field(default_factory=dict)
     retrieved: list[RetrievedPassage] = field(default_factory=list)  # what retrieval returned
     timings: dict[str, float] = field(default_factory=dict)
     tokens: dict[str, int] = field(default_factory=dict)
