@@ -452,6 +452,7 @@ def answer_item(engine: Any, item: QAItem, *, mode: str, k: int) -> dict[str, An
             for c in answer.claims
         ],
         "draft": answer.draft,
+        "drafts": list(answer.drafts),
         "evidence": {str(n): text for n, text in texts.items()},  # the passages the model saw
         "evidence_context": {str(n): c for n, c in answer.evidence_context.items()},
         "retrieved": _basenames(retrieved),

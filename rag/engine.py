@@ -36,7 +36,7 @@ from rag.fallback import best_quote
 from rag.filters import Filters
 from rag.prompting import MODES, answer_prompt, quote_text, refusal_text, second_chance_prompt
 from rag.quarantine import quarantine_note, screen
-from rag.question import question_constraints, unmet_constraint
+from rag.question import answers_kind, question_constraints, unmet_constraint
 from rag.retriever import Hit, HybridRetriever, RetrievalResult
 from rag.types import Answer, Citation, ClaimRecord, EvidenceShown, RetrievedPassage
 from rag.verify import Verification, verify_answer
@@ -195,18 +195,22 @@ class Engine:
         )
         with clock.timed("verification"):
             verification = self._verify(draft, passages, standalone)
-        if not _kept(verification) and self._deserves_second_chance(mode, standalone, passages):
+        ans.drafts = [draft]
+        if not _answers(verification, standalone, mode) and self._deserves_second_chance(
+            mode, standalone, passages
+        ):
             second, shown = yield from self._generate_verified(
                 self.second_chance(mode), {**inputs, "draft": draft}, passages, clock, "second"
             )
+            ans.drafts.append(second)
             retry = self._verify(second, passages, standalone)
-            if _kept(retry):
+            if _answers(retry, standalone, mode):
                 draft, verification, ans.outcome = second, retry, "second-chance"
         final = verification.text.strip()
         if final.startswith(shown) and len(final) > len(shown):
             yield final[len(shown) :]
         self._record(ans, draft, sources, passages, verification)
-        if _kept(verification):
+        if _answers(verification, standalone, mode):
             ans.text = final
             ans.citations = self._citations(final, passages, verification)
         elif mode == "brief" and (quote := best_quote(standalone, passages, self.embed)):
@@ -214,7 +218,7 @@ class Engine:
             ans.text = quote_text(self.settings.prompts_path, quote.text, quote.n)
             ans.citations = [self._citation(p, quote.text) for p in passages if p.n == quote.n]
         else:
-            yield self._refuse(ans, self._unverified(draft), retrieved, clock)
+            yield self._refuse(ans, self._unverified(draft, verification), retrieved, clock)
             return
         ans.sources = list(ans.citations)
         ans.text = _with_notes(ans.text, ans)
@@ -240,8 +244,10 @@ class Engine:
         documents that stop at 2024, is refused at once)."""
         if mode != "brief":
             return False
-        evidence = "\n".join(f"{p.as_seen}\n{document_context(p.hit)}" for p in passages)
-        return not unmet_constraint(question_constraints(question), evidence)
+        constraints = question_constraints(question)
+        return any(
+            not unmet_constraint(constraints, p.as_seen, document_context(p.hit)) for p in passages
+        )
 
     def _generate_verified(
         self,
@@ -299,10 +305,13 @@ class Engine:
             ClaimRecord(c.text, list(c.citations), c.status, c.reason) for c in verification.claims
         ]
 
-    def _unverified(self, draft: str) -> str:
-        """Why the drafts cannot be the answer (the model declined, nothing verified)."""
+    def _unverified(self, draft: str, verification: Verification) -> str:
+        """Why the drafts cannot be the answer (the model declined, nothing verified, or what
+        was verified does not give the figure or date asked for)."""
         if self.refusal.lower().rstrip(".") in draft.lower():
             return "the model found no answer in the retrieved passages"
+        if any(c.status in ("verified", "repaired") for c in verification.claims):
+            return "the verified sentences do not give the figure or date the question asks for"
         return "no sentence of the draft answer could be verified against the retrieved passages"
 
     # --- helpers -----------------------------------------------------------------------------
@@ -380,9 +389,11 @@ def _checked(question: str, mode: str) -> str:
     return question
 
 
-def _kept(verification: Verification) -> bool:
-    """Whether any factual sentence survived verification."""
-    return any(c.status in ("verified", "repaired") for c in verification.claims)
+def _answers(verification: Verification, question: str, mode: str) -> bool:
+    """Whether the verified text answers: some factual sentence survived, and (brief answers)
+    it holds what the question word asks for (a figure for "how much", a date for "when")."""
+    kept = any(c.status in ("verified", "repaired") for c in verification.claims)
+    return kept and (mode != "brief" or answers_kind(question, verification.text))
 
 
 def _with_notes(text: str, ans: Answer) -> str:

@@ -32,7 +32,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.question import question_parts
+from rag.question import HAS_KIND, answer_kind, question_parts
+from rag.records import is_record
 from rag.retriever import Hit
 from ree.text import MONTH_NAMES, count_tokens, split_sentences, tokenize
 
@@ -51,30 +52,6 @@ MIN_PART_WORDS = 3
 _LIST_ITEM = re.compile(r"^\s*([-*\u2022]|\d{1,2}[.)])\s")
 # How many list items a lead-in sentence ("... in two minerals:") carries with it.
 LIST_ITEMS_PER_LEAD = 4
-#: A table record line: "row label: column = value; column = value" (see ingest's tables).
-RECORD_LINE = re.compile(r"^[^\n=]{1,160}?:\s[^\n]*?\S\s=\s\S")
-_KINDS = (
-    (re.compile(r"\b(?:when|what year|which year|what date|how long|how soon)\b", re.I), "date"),
-    (
-        re.compile(
-            r"\b(?:how (?:much|many|large|big|fast)|what (?:share|percent\w*|price|value|amount|"
-            r"tonnage|number)|by how much)\b",
-            re.I,
-        ),
-        "figure",
-    ),
-    (re.compile(r"\b(?:where|which (?:city|country|state|region))\b", re.I), "place"),
-    (re.compile(r"\b(?:who|whom|which (?:company|companies|agency|firm))\b", re.I), "name"),
-)
-_HAS = {
-    "date": re.compile(
-        r"\b(?:1[89]|20)\d{2}\b|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\s+\d",
-        re.I,
-    ),
-    "figure": re.compile(r"\d"),
-    "place": re.compile(r"\b(?:in|at|near|from|to)\s+(?:the\s+)?[A-Z][a-z]+"),
-    "name": re.compile(r"\b[A-Z][a-z]+\.?\s+(?:[A-Z]\.\s+)?[A-Z][a-z]+|\b[A-Z]{2,}\b"),
-}
 
 
 @dataclass
@@ -167,14 +144,6 @@ def _overlap(unit_terms: set[str], weights: dict[str, float]) -> float:
     return sum(w for t, w in weights.items() if t in unit_terms)
 
 
-def answer_kind(question: str) -> str:
-    """What a question (part) asks for: "date", "figure", "place", "name" or ""."""
-    for pattern, kind in _KINDS:
-        if pattern.search(question):
-            return kind
-    return ""
-
-
 def split_units(text: str) -> list[tuple[str, int]]:
     """(unit, line number) pieces of a passage: table records whole, other lines as sentences.
 
@@ -186,7 +155,7 @@ def split_units(text: str) -> list[tuple[str, int]]:
     for i, line in enumerate(text.split("\n")):
         if not line.strip():
             continue
-        pieces = [line] if RECORD_LINE.match(line) else (split_sentences(line) or [line])
+        pieces = [line] if is_record(line) else (split_sentences(line) or [line])
         raw.extend((s, i) for s in pieces if s.strip())
     units: list[tuple[str, int]] = []
     k = 0
@@ -311,7 +280,7 @@ class _Scorer:
 
     @staticmethod
     def _kind_bonus(texts: list[str], kind: str) -> list[float]:
-        pattern = _HAS.get(kind)
+        pattern = HAS_KIND.get(kind)
         return [KIND_BONUS if pattern and pattern.search(t) else 0.0 for t in texts]
 
 

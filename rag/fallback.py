@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.evidence import Passage, answer_kind, document_context, split_units
-from rag.question import question_constraints, unmet_constraint
+from rag.evidence import Passage, document_context, split_units
+from rag.question import answers_kind, question_constraints, unmet_constraint
 from rag.support import content_words, present, word_coverage
 
 #: Least share of the question's content words (stemmed; names count double) the quote must
@@ -32,11 +32,6 @@ MIN_COVERAGE = 0.5
 MIN_COSINE = 0.5
 #: Quotes longer than this many words are not shown (a run-on line is not an answer).
 MAX_WORDS = 80
-
-_KIND_CHECKS: dict[str, Callable[[str], bool]] = {
-    "figure": lambda text: any(ch.isdigit() for ch in text),
-    "date": lambda text: any(ch.isdigit() for ch in text),
-}
 
 
 @dataclass(frozen=True)
@@ -53,16 +48,15 @@ def best_quote(
 ) -> Quote | None:
     """The evidence unit that best answers `question` and passes every check, or None."""
     constraints = question_constraints(question)
-    kind_ok = _KIND_CHECKS.get(answer_kind(question), lambda text: True)
     question_words = content_words(question)
     candidates: list[tuple[int, str, float]] = []
     for p in passages:
         context = document_context(p.hit)
         for unit, _line in split_units(p.text):
             text = unit.removeprefix("... ").strip()
-            if not text or len(text.split()) > MAX_WORDS or not kind_ok(text):
+            if not text or len(text.split()) > MAX_WORDS or not answers_kind(question, text):
                 continue
-            if unmet_constraint(constraints, f"{text}\n{context}"):
+            if unmet_constraint(constraints, text, context):
                 continue
             # the document's title answers for the words it holds ("the supplier newsletter");
             # the quote itself must hold the rest (what the newsletter said about *prices*)

@@ -25,6 +25,8 @@ class Lexicon:
     demonyms: dict[str, str]
     aliases: tuple[tuple[re.Pattern[str], str], ...]  # pattern -> " replacement "
     name_words: frozenset[str]
+    measures: dict[str, frozenset[str]]  # measure -> the words that name it
+    actor_names: frozenset[str]  # institutions and officials named as actors or sources
 
 
 def _words(text: str) -> frozenset[str]:
@@ -49,4 +51,6 @@ def lexicon(path: Path = LEXICON_FILE) -> Lexicon:
         demonyms=demonyms,
         aliases=tuple(aliases),
         name_words=_words(data["name_words"]) | frozenset(demonyms),
+        measures={str(k): _words(v) for k, v in data.get("measures", {}).items()},
+        actor_names=_words(data.get("actor_names", "")),
     )

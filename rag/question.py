@@ -22,7 +22,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ree.text import MONTH_NAMES
+from rag.numbers import extract_quantities
+from ree.text import MARKER_RE, MONTH_NAMES
 
 _QUESTION_WORD = r"(?:what|which|who|whom|whose|where|when|why|how|is|are|was|were|did|does|do)"
 _LEAD = r"(?:(?:in|from|for|to|at|by|on|since|until)\s+)?"
@@ -120,7 +121,7 @@ _NOT_NAMES = frozenset(
         "until",
     ]
 )
-_NAME_RE = re.compile(r"\b[A-Z][\w&'’.-]*(?:\s+(?:[A-Z][\w&'’.-]*|of|and|de|du)\b)*")
+_NAME_RE = re.compile(r"\b[A-Z][\w&'’.-]*(?:\s+(?:[A-Z][\w&'’.-]*|of|de|du)\b)*")
 #: Words that name a kind of document or identifier, not an entity ("Section 232" is an identifier).
 _GENERIC_NAMES = frozenset(
     [
@@ -259,34 +260,63 @@ def _names(question: str) -> list[str]:
     return names
 
 
-def unmet_constraint(constraints: Constraints, evidence: str) -> str:
-    """The first constraint of the question that `evidence` (passage text plus its document's
-    title, date and file name) does not match, as a short phrase; "" when all kinds are met.
+def unmet_constraint(constraints: Constraints, passage: str, document: str = "") -> str:
+    """The first constraint of the question that a passage does not match, as a short phrase;
+    "" when every kind is met. `document` is the passage's document (title, date, file name).
 
     Each kind binds once: a question about "2022 and 2024" is met by a passage of either year,
-    one naming "MP Materials" and "Lynas" by a passage naming either. A date with a month must be
-    met by that date (or that month, for "October 2025"); a bare year by that year anywhere.
+    one naming "MP Materials" and "Lynas" by a passage naming either. A date with a day is met by
+    that day, a month ("October 2025") by that month, in the passage or the document's date. A
+    bare year is met by the passage when the passage names years at all (a table row for 2023
+    does not answer for 2025 because the report is dated 2025), else by the document.
     """
-    text = " ".join(evidence.lower().replace("’", "'").split())
-    if constraints.dates and not any(_date_in(d, text) for d in constraints.dates):
+    text = _flat(passage)
+    both = f"{text} {_flat(document)}"
+    if constraints.dates and not any(_date_in(d, both) for d in constraints.dates):
         return f"the question is about {constraints.dates[0].words()[0]}"
-    if constraints.years and not any(
-        re.search(rf"(?<!\d){y}(?!\d)", text) for y in constraints.years
-    ):
-        return f"the question is about {constraints.years[0]}"
+    if constraints.years:
+        years_in = text if _ANY_YEAR.search(text) else both
+        if not any(re.search(rf"(?<!\d){y}(?!\d)", years_in) for y in constraints.years):
+            return f"the question is about {constraints.years[0]}"
     if constraints.identifiers and not any(
-        re.search(rf"(?<![\d]){re.escape(i.lower())}(?![\d])", text)
+        re.search(rf"(?<![\d]){re.escape(i.lower())}(?![\d])", both)
         for i in constraints.identifiers
     ):
         return f"the question is about {constraints.identifiers[0]}"
-    if constraints.names and not any(_name_in(n, text) for n in constraints.names):
-        return f"the question is about {constraints.names[0]}"
+    names = _subject_names(constraints.names)
+    if names and not any(_name_in(n, both) for n in names):
+        return f"the question is about {names[0]}"
     return ""
+
+
+def _subject_names(names: tuple[str, ...]) -> tuple[str, ...]:
+    """The names a question is about: its names that are not institutions or officials acting
+    or reporting ("What did the DoD award MP Materials?" is about MP Materials), or all of them
+    when it names only those."""
+    from rag.lexicon import lexicon
+
+    actors = lexicon().actor_names
+    subjects = tuple(
+        n for n in names if not set(_NAME_TOKEN.findall(_fold_names(n.lower()))) <= actors
+    )
+    return subjects or names
+
+
+_ANY_YEAR = re.compile(r"(?<![\d,.])(?:1[89]|20)\d{2}(?![\d,])")
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.lower().replace("’", "'").split())
 
 
 def _date_in(date: DateConstraint, text: str) -> bool:
     if any(form in text for form in date.words()):
         return True
+    if date.day is None and date.month is not None:  # "October 2025" met by "October 9, 2025"
+        name = MONTH_NAMES[date.month - 1]
+        return bool(
+            re.search(rf"\b{name} \d{{1,2}},? {date.year}|\b\d{{1,2}} {name},? {date.year}", text)
+        )
     if date.day is not None and str(date.year) in text:
         # "On October 9, China ..." in a 2025 text: the day written without a year (and not
         # followed by another year)
@@ -306,7 +336,10 @@ def _name_in(name: str, text: str) -> bool:
     """Every word of the name (acronyms with or without dots: "U.S." = "US") occurs in `text`."""
     words = [w for w in _NAME_TOKEN.findall(_fold_names(name.lower())) if w not in _NOT_NAMES]
     flat = _fold_names(text)
-    return bool(words) and all(re.search(rf"\b{re.escape(w)}", flat) for w in words)
+    found = sum(bool(re.search(rf"\b{re.escape(w)}", flat)) for w in words)
+    # a long name ("U.S.-Australia Critical Minerals Supply Security Response Group") is met by
+    # most of its words; a short one by all
+    return bool(words) and found >= (len(words) if len(words) <= 2 else 0.6 * len(words))
 
 
 _COUNTRY_ALIASES = ((re.compile(r"\bunited states(?: of america)?\b|\bu\.s\.a?\.?|\busa\b"), "us"),)
@@ -317,3 +350,47 @@ def _fold_names(text: str) -> str:
     for pattern, repl in _COUNTRY_ALIASES:
         text = pattern.sub(repl, text)
     return text.replace(".", "")
+
+
+_KINDS = (
+    (re.compile(r"\b(?:when|what year|which year|what date|how long|how soon)\b", re.I), "date"),
+    (
+        re.compile(
+            r"\b(?:how (?:much|many|large|big|fast)|what (?:share|percent\w*|price|value|amount|"
+            r"tonnage|number)|by how much)\b",
+            re.I,
+        ),
+        "figure",
+    ),
+    (re.compile(r"\b(?:where|which (?:city|country|state|region))\b", re.I), "place"),
+    (re.compile(r"\b(?:who|whom|which (?:company|companies|agency|firm))\b", re.I), "name"),
+)
+HAS_KIND = {
+    "date": re.compile(
+        r"\b(?:1[89]|20)\d{2}\b|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\s+\d",
+        re.I,
+    ),
+    "figure": re.compile(r"\d"),
+    "place": re.compile(r"\b(?:in|at|near|from|to)\s+(?:the\s+)?[A-Z][a-z]+"),
+    "name": re.compile(r"\b[A-Z][a-z]+\.?\s+(?:[A-Z]\.\s+)?[A-Z][a-z]+|\b[A-Z]{2,}\b"),
+}
+
+
+def answer_kind(question: str) -> str:
+    """What a question (part) asks for: "date", "figure", "place", "name" or ""."""
+    for pattern, kind in _KINDS:
+        if pattern.search(question):
+            return kind
+    return ""
+
+
+def answers_kind(question: str, answer: str) -> bool:
+    """Whether `answer` holds what the question word asks for: a figure for "how much", a date
+    or year for "when" (other questions: always). A brief answer without it does not answer."""
+    kind = answer_kind(question)
+    text = MARKER_RE.sub(" ", answer)  # "[2]" is not a figure
+    if kind == "figure":
+        return any(q.unit != "year" for q in extract_quantities(text))
+    if kind == "date":
+        return bool(HAS_KIND["date"].search(text))
+    return True

@@ -54,6 +54,7 @@ from rag.claims import strip_markers
 from rag.elements import ELEMENT_NAMES, spell_out_symbols
 from rag.lexicon import lexicon
 from rag.numbers import Quantity, extract_quantities, unsupported_quantities
+from rag.records import check_records, is_record, strip_notes
 from ree.runtime.memo import EmbeddingMemo
 from ree.text import split_sentences, stem
 
@@ -61,6 +62,9 @@ Embed = Callable[[list[str]], np.ndarray]
 
 SUPPORT_THRESHOLD = 0.70
 LEXICAL_WEIGHT = 0.5
+#: The word coverage given to a claim whose every figure is read from an agreeing table cell
+#: (right row and column, `rag.records`): records share few words with a sentence about them.
+RECORD_BACKED = 1.0
 
 
 _LEXICON = lexicon()
@@ -91,6 +95,7 @@ class SupportScore:
     missing_names: tuple[str, ...] = ()
     penalties: tuple[str, ...] = ()  # "name", "negation", "opposite", "hedge", "qualifier"
     unmet: str = ""  # a constraint of the question the passage does not match (set by verify)
+    wrong_cells: tuple[str, ...] = ()  # figures read from another row or column of a table
 
     @property
     def base(self) -> float:
@@ -224,10 +229,11 @@ class Frame:
 
     words: dict[str, bool] = field(default_factory=dict)  # the question's content words (stems)
     quantities: tuple[Quantity, ...] = ()
+    text: str = ""
 
     @classmethod
     def of(cls, question: str) -> Frame:
-        return cls(content_words(question), tuple(extract_quantities(question)))
+        return cls(content_words(question), tuple(extract_quantities(question)), question)
 
 
 NO_FRAME = Frame()
@@ -288,9 +294,21 @@ def score_support(
         range(len(sentences)), key=lambda i: sentence_lex[i] + sentence_cos[i] + sentence_num[i]
     )
     evidence = sentences[best]
-    missing_numbers = tuple(
-        q for q in unsupported_quantities(claim, passage) if not _given(q, frame, document)
-    )
+    figures_text = strip_notes(passage)
+    records = check_records(claim, passage, f"{frame.text} {context}")
+    prose = "\n".join(ln for ln in figures_text.split("\n") if not is_record(ln))
+    # a figure that only matches cells of another row or column is a misread, unless the
+    # passage's prose states it too
+    wrong = {raw: why for raw, why in records.wrong.items() if unsupported_quantities(raw, prose)}
+    missing = [
+        q for q in unsupported_quantities(claim, figures_text) if not _given(q, frame, document)
+    ]
+    missing += [q for q in claim_figures if q.raw in wrong and q not in missing]
+    missing_numbers = tuple(missing)
+    wrong_cells = tuple(wrong.values())
+    figures = [q for q in claim_figures if q.unit != "year"]
+    if records.backed and not wrong and all(q in records.backed for q in figures):
+        lexical = max(lexical, RECORD_BACKED)  # right row, right column: the cell says it
     # element names count as names however written ("Dy", "dysprosium"): a swapped element is a
     # wrong fact, but they weigh as ordinary words so that two right elements do not carry a claim
     missing_names = tuple(
@@ -302,8 +320,12 @@ def score_support(
         "name": bool(missing_names),
         "negation": is_negated(claim) != is_negated(evidence),
         "opposite": has_opposite(claim, evidence),
-        "hedge": not is_hedged(claim) and _hedged_evidence(claim, evidence, sentences),
-        "qualifier": bool(qualifiers(claim) - qualifiers(passage) - qualifiers(document)),
+        "hedge": bool(claim_figures)
+        and not is_hedged(claim)
+        and _hedged_evidence(claim, evidence, sentences),
+        "qualifier": bool(
+            qualifiers(claim) - qualifiers(passage) - qualifiers(document) - qualifiers(frame.text)
+        ),
         "scope": _world_figure_as_local(claim, claim_words, sentences),
     }
     penalties = tuple(reason for reason, failed in checks.items() if failed)
@@ -318,6 +340,7 @@ def score_support(
         missing_numbers=missing_numbers,
         missing_names=missing_names,
         penalties=penalties,
+        wrong_cells=wrong_cells,
     )
 
 

@@ -85,7 +85,8 @@ class Answer:
     repaired: int = 0
     invalid_markers: int = 0
     relevance: float = 0.0
-    draft: str = ""
+    draft: str = ""  # the model's draft the answer was verified from
+    drafts: list[str] = field(default_factory=list)  # every draft written (first, second chance)
     evidence: dict[int, str] = field(default_factory=dict)  # n -> passage text shown to the model
     # n -> the passage's document (title, date, file name), which verification reads with it
     evidence_context: dict[int, str] = field(default_factory=dict)

@@ -288,7 +288,7 @@ class _Judge:
         score = self.scorer.score(
             claim.text, passage, context, frame=self.grounds.frame, document=document
         )
-        unmet = unmet_constraint(self.grounds.constraints, f"{passage}\n{document}")
+        unmet = unmet_constraint(self.grounds.constraints, passage, document)
         return replace(score, unmet=unmet) if unmet else score
 
     def __call__(self, claim: Claim, context: str = "") -> tuple[ClaimVerdict, Claim | None]:
@@ -381,6 +381,8 @@ def _why_unsupported(valid: list[int], scores: dict[int, SupportScore], threshol
     if valid:
         best = max(valid, key=lambda n: scores[n].score)
         s = scores[best]
+        if s.wrong_cells:
+            return f"cited [{best}] holds the figure in another row or column: {s.wrong_cells[0]}"
         if s.missing_numbers:
             figures = ", ".join(q.raw for q in s.missing_numbers)
             return f"figure(s) not in cited [{best}]: {figures}"

@@ -230,7 +230,7 @@ def test_utf16_with_bom_is_text_not_binary(tmp_path: Path) -> None:
 
 def test_crlf_newlines_are_normalised(tmp_path: Path) -> None:
     doc = load_document(write(tmp_path, "win.txt", b"Head\r\n\r\nLine one\r\nLine two\r\n"))
-    assert doc.text == "Head\n\nLine one\nLine two"
+    assert doc.text == "Head\n\nLine one Line two"  # CRLF gone; the wrapped line re-joined
 
 
 # --- plain text -----------------------------------------------------------------------------
@@ -325,7 +325,7 @@ def test_markdown_heading_paths(tmp_path: Path) -> None:
 def test_markdown_inline_markup_is_cleaned(tmp_path: Path) -> None:
     doc = load_document(write(tmp_path, "report.md", MARKDOWN))
     text = doc.text
-    assert "linked phrase and\nunderlined words in the 21st century." in text
+    assert "linked phrase and underlined words in the 21st century." in text  # re-joined
     assert "Bold claim: capacity reached 5,000 t." in text
     assert "diagram of a magnet NdFeB output [$x] & more." in text
     for residue in ("<span", "</sup>", "https://example.org/a", "**", "img/magnet.png"):

@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from ingest.document import LoadedDocument
-from ingest.loaders.sections import SectionBuilder, tidy
+from ingest.loaders.sections import SectionBuilder, tidy, unwrap
 from ree.text.dates import normalize_date
 
 DATE_KEYS = ("date", "published", "published_date", "publication_date", "published_time")
@@ -50,7 +50,7 @@ def parse(text: str, path: Path) -> LoadedDocument:
 
     def flush() -> None:
         if block:
-            builder.add(clean_inline("\n".join(block)))
+            builder.add(unwrap(clean_inline("\n".join(block))))
             block.clear()
 
     for line in body.split("\n"):

@@ -29,6 +29,43 @@ def tidy(text: str) -> str:
     return "\n".join(out).strip()
 
 
+# What starts a line of its own (matched right after a line's indentation).
+_STARTS_LINE = re.compile(
+    r"(?:[-*+\u2022]\s|\d{1,2}[.)]\s|\||[-=_]{3,}[ \t]*$|#|[A-Z][\w ]{0,24}:\s)", re.MULTILINE
+)
+# A line break after a non-space character (a line ending in two spaces is a hard break), with
+# the next line's indentation, before a non-blank line.
+_BREAK = re.compile(r"(?<=\S)\n[ \t]*(?=\S)")
+_UNDERLINE = re.compile(r"[ \t]*[-=_]{3,}[ \t]*")
+#: Longer texts are not unwrapped (see `unwrap`): about 500 pages of prose.
+UNWRAP_MAX_CHARS = 2_000_000
+
+
+def unwrap(text: str) -> str:
+    """Re-join hard-wrapped lines into the paragraphs and list items they belong to.
+
+    Plain text and Markdown are often wrapped at ~72 columns ("... a commercial-scale\nmagnet
+    plant"), and a sentence cut at a line end is useless as a quote or as evidence. A line
+    continues the one before unless it starts a list item, a table row, a heading, an
+    underline or a "Label: value" line ("Date: 2025-01-20"), the one before is an underline,
+    or the one before ends with a Markdown hard break (two spaces). Blank lines (paragraph
+    breaks) are kept. Texts over `UNWRAP_MAX_CHARS` (logs and dumps, not articles) are left as
+    they are, so that loading a 50 MB file stays one copy of its text.
+    """
+    if len(text) > UNWRAP_MAX_CHARS:
+        return text
+
+    def join(m: re.Match[str]) -> str:
+        if _STARTS_LINE.match(text, m.end()):
+            return m.group(0)
+        line_start = text.rfind("\n", 0, m.start()) + 1
+        if _UNDERLINE.fullmatch(text, line_start, m.start()):
+            return m.group(0)
+        return " "
+
+    return _BREAK.sub(join, text)
+
+
 class SectionBuilder:
     """Collect blocks; `heading()` closes the current block group and moves the path."""
 

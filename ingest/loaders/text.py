@@ -2,7 +2,7 @@
 
 Plain text has no structure to recover, so the loader only guesses metadata cheaply (it looks at
 the first lines, never the whole file: a 50 MB log must not be split into millions of objects)
-and leaves paragraph splitting to the chunker.
+and leaves paragraph splitting to the chunker; hard-wrapped lines are re-joined (`unwrap`).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 from ingest.document import LoadedDocument, Section
+from ingest.loaders.sections import unwrap
 from ree.text.dates import normalize_date
 
 MAX_TITLE_CHARS = 120
@@ -29,7 +30,7 @@ def parse(text: str, path: Path) -> LoadedDocument:
         path=path,
         doc_type="text",
         title=_title(head, path),
-        sections=[Section(text=text.strip())],
+        sections=[Section(text=unwrap(text.strip()))],
         published=_date(head),
     )
 

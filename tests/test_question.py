@@ -1,0 +1,108 @@
+"""Question parts and constraints: what a question asks, and what its answer must respect."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.question import (
+    DateConstraint,
+    answers_kind,
+    question_constraints,
+    question_parts,
+    unmet_constraint,
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "parts"),
+    [
+        (
+            "Who signed the U.S.-Japan critical minerals framework, and where?",
+            ["Who signed the U.S.-Japan critical minerals framework", "where"],
+        ),
+        ("Who discovered scandium, and in what year?", ["Who discovered scandium", "what year"]),
+        (
+            "What did the Department of Defense award MP Materials in February 2022, and what did "
+            "MP commit to invest?",
+            [
+                "What did the Department of Defense award MP Materials in February 2022",
+                "what did MP commit to invest",
+            ],
+        ),
+        # a lead-in is not a part of its own
+        (
+            "According to USGS, which rare earth mineral was mined at Mountain Pass in 2024?",
+            ["According to USGS, which rare earth mineral was mined at Mountain Pass in 2024"],
+        ),
+        ("Why do magnets need dysprosium?", ["Why do magnets need dysprosium"]),
+    ],
+)
+def test_question_parts(question: str, parts: list[str]) -> None:
+    assert question_parts(question) == parts
+
+
+def test_constraints_read_dates_years_identifiers_and_names() -> None:
+    c = question_constraints(
+        "What did China agree to do about the export controls it announced on October 9, 2025?"
+    )
+    assert c.dates == (DateConstraint(2025, 10, 9),) and c.years == ()
+    assert c.names == ("China",)
+    c = question_constraints("How much does 42 U.S.C. 13344 authorize in fiscal year 2024?")
+    assert c.identifiers == ("13344",) and c.years == (2024,)
+    c = question_constraints("How much did the United States import in 1989, according to USGS?")
+    assert c.years == (1989,) and c.names == ("United States", "USGS")
+    c = question_constraints("What Section 301 change did the May 2024 fact sheet announce?")
+    assert c.dates == (DateConstraint(2024, 5),) and c.identifiers == ("301",)
+    assert "Section" not in c.names  # part of an identifier, not an entity
+
+
+def test_a_day_is_met_only_by_that_day() -> None:
+    oct9 = question_constraints("What happened to the controls China announced on October 9, 2025?")
+    assert not unmet_constraint(
+        oct9, "China will suspend the controls it announced on October 9, 2025."
+    )
+    assert not unmet_constraint(oct9, "On October 9, China widened its controls.", "2025-11-01")
+    # April's element list does not answer a question about October's controls
+    assert unmet_constraint(
+        oct9, "China suspended exports of six heavy rare earths.", "april 15, 2025"
+    )
+    assert unmet_constraint(
+        oct9, "The 1 November 2025 fact sheet set out the outcome.", "2026-01-20"
+    )
+
+
+def test_a_month_is_met_by_any_day_of_it_and_by_the_document_date() -> None:
+    c = question_constraints("How did the November 2025 U.S.-China deal change the outlook?")
+    assert not unmet_constraint(c, "The deal of November 1, 2025 paused the U.S.-China controls.")
+    assert not unmet_constraint(
+        c, "China will issue general licenses to U.S. buyers.", "Fact sheet | november 2025"
+    )
+
+
+def test_a_year_binds_to_the_passage_when_the_passage_names_years() -> None:
+    c = question_constraints("What was China's rare earth mine production in 2025?")
+    record = "China: mine production 2023 = 255,000 t; mine production 2024 = 270,000 t"
+    # the report is dated 2025, but its table row is about 2023 and 2024
+    assert unmet_constraint(c, record, "Rare Earths | 2025-02-25 | usgs mcs2025")
+    assert not unmet_constraint(c, "China's output quota rose again.", "Fact sheet | 2025-04-15")
+
+
+def test_identifiers_and_names() -> None:
+    c = question_constraints("What feedstock should the facility in 42 U.S.C. 13344 use?")
+    assert not unmet_constraint(c, "feedstock derived from acid mine drainage", "uscode 42usc13344")
+    assert unmet_constraint(c, "feedstock derived from acid mine drainage", "wh 2022 fact sheet")
+    mp = question_constraints("What did the DoD award MP Materials?")
+    assert unmet_constraint(mp, "The DoD awarded Lynas USA $258 million.")
+    assert not unmet_constraint(mp, "The DoD awarded MP Materials $35 million.")
+    long = question_constraints(
+        "Who leads the U.S.-Australia Critical Minerals Supply Security Response Group?"
+    )
+    assert not unmet_constraint(long, "The Critical Minerals Supply Security Response Group ...")
+
+
+def test_answers_kind() -> None:
+    assert answers_kind("How much did Australia mine in 2024?", "Australia mined 13,000 t [1].")
+    assert not answers_kind("How much did Australia mine in 2024?", "Australia mined in 2024 [1].")
+    assert answers_kind("When was 10X to be commissioned?", "In 2028 [2].")
+    assert not answers_kind("When was it commissioned?", "It was commissioned [2].")
+    assert answers_kind("Who discovered holmium?", "Per Teodor Cleve [1].")

@@ -1,0 +1,71 @@
+"""Figures read from table records must come from the right row and the right column."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.records import check_records, parse_records
+
+USGS = (
+    "Australia: mine production 2023 (estimated) = 16,000 t (note 12); mine production 2024 "
+    "(estimated) = 13,000 t (note 12); reserves = 5,700,000 t (note 13)\n"
+    "China: mine production 2023 (estimated) = 255,000 t (note 14); mine production 2024 "
+    "(estimated) = 270,000 t (note 14); reserves = 44,000,000 t\n"
+    "World total (rounded): mine production 2023 (estimated) = 376,000 t; mine production 2024 "
+    "(estimated) = 390,000 t; reserves = more than 90,000,000 t"
+)
+DS140 = (
+    "1913: apparent consumption = 15 t\n"
+    "1984: production = 25300 t; imports = 2950 t; exports = 1600 t; world production = 39700 t"
+)
+
+
+def test_cells_carry_row_label_and_column() -> None:
+    cells = parse_records(USGS)
+    assert len(cells) == 9
+    assert cells[1].label == "Australia" and cells[1].header == "mine production 2024 (estimated)"
+    nested = parse_records("Imports for consumption: Compounds and metals: 2020 = 8,300 t")
+    assert nested[0].label == "Imports for consumption: Compounds and metals"
+    assert parse_records("A sentence: no cells here.") == []
+
+
+@pytest.mark.parametrize(
+    ("claim", "question"),
+    [
+        ("Australia mined 13,000 t in 2024.", ""),
+        ("It mined 13,000 t in 2024.", "How much did Australia mine?"),  # the row from the question
+        ("China mined 255,000 tons of rare earth in 2023.", ""),
+        ("Global rare earth mine production in 2024 was 390,000 tons.", ""),
+        ("Australia's reserves are 5.7 million tonnes.", ""),
+    ],
+)
+def test_right_row_and_column_back_the_figure(claim: str, question: str) -> None:
+    check = check_records(claim, USGS, question)
+    assert check.backed and not check.wrong
+
+
+@pytest.mark.parametrize(
+    ("claim", "why"),
+    [
+        ("Australia's reserves are 13,000 t.", "mine production 2024"),  # wrong column
+        ("China's mine production in 2025 was 255,000 tons.", "column"),  # wrong year
+        ("China's 2024 mine production was 390,000 tons.", "World total"),  # wrong row
+        ("The value of Australia's 2024 output was 13,000 t.", "tonnage"),  # tonnes as money
+    ],
+)
+def test_a_figure_from_another_cell_is_a_misread(claim: str, why: str) -> None:
+    check = check_records(claim, USGS)
+    assert not check.backed and why in next(iter(check.wrong.values()))
+
+
+def test_measures_and_scope_must_agree() -> None:
+    assert check_records("The United States produced 15 t in 1913.", DS140).wrong
+    assert check_records("U.S. production in 1984 was 25,300 t.", DS140).backed
+    assert check_records("World production in 1984 was 25,300 t.", DS140).wrong
+    assert check_records("World production in 1984 was 39,700 t.", DS140).backed
+
+
+def test_footnote_markers_are_never_figures() -> None:
+    # the injected "12 tons" must not be backed by "(note 12)"
+    check = check_records("China's 2024 mine production was 12 tons.", USGS)
+    assert not check.backed
