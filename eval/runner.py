@@ -549,11 +549,11 @@ def run_qa(
     """
     from eval.report import write_report
     from rag.engine import Engine
-    from rag.prompting import MODES
+    from rag.modes import CHOICES
     from ree.runtime import get_embedder
 
-    if mode not in MODES:
-        raise ValueError(f"unknown mode {mode!r}: use one of {', '.join(MODES)}")
+    if mode not in CHOICES:
+        raise ValueError(f"unknown mode {mode!r}: use one of {', '.join(CHOICES)}")
     if k < 1:
         raise ValueError(f"k must be >= 1, got {k}")
     settings = settings or get_settings()

@@ -23,7 +23,7 @@ apply_offline_env()
 
 #: Commands that explain a broken configuration themselves instead of failing on it up front.
 _CHECKS_OWN_SETTINGS = {"doctor"}
-MODES = ("brief", "insights")
+MODES = ("auto", "brief", "insights")
 
 
 class CommandError(click.ClickException):
@@ -164,7 +164,13 @@ def ingest_command(
 
 @cli.command("ask")
 @click.argument("question")
-@click.option("--mode", type=click.Choice(MODES), default="brief", show_default=True)
+@click.option(
+    "--mode",
+    type=click.Choice(MODES),
+    default="auto",
+    show_default=True,
+    help="auto: In-Depth Insights for questions about implications, outlook or risks",
+)
 @click.option("--json", "as_json", is_flag=True, help="print the whole Answer as JSON")
 @click.option("--since", help="only documents published on/after DATE (YYYY-MM-DD)")
 @click.option("--until", help="only documents published on/before DATE (YYYY-MM-DD)")

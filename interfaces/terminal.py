@@ -64,7 +64,7 @@ def print_answer_details(answer: Answer) -> None:
     else:
         click.echo("\nSources:")
     click.echo(answer.sources_markdown())
-    notes = []
+    notes = [f"{answer.mode} ({answer.mode_reason})" if answer.mode_reason else answer.mode]
     if answer.outcome in ("second-chance", "quoted"):
         notes.append({"second-chance": "second draft", "quoted": "quoted fallback"}[answer.outcome])
     if answer.removed:

@@ -23,23 +23,32 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.runnables import Runnable, RunnableLambda
 
+from rag.brief import write_brief
 from rag.condense import condense
 from rag.evidence import Passage, build_evidence, document_context, render_sources
 from rag.fallback import best_quote
 from rag.filters import Filters
-from rag.prompting import MODES, answer_prompt, quote_text, refusal_text, second_chance_prompt
+from rag.insights import Numbering, SectionTidy, load_lenses, renumber, subject_of
+from rag.modes import CHOICES, resolve_mode
+from rag.prompting import (
+    answer_prompt,
+    quote_text,
+    refusal_text,
+    second_chance_prompt,
+    section_prompt,
+)
 from rag.quarantine import quarantine_note, screen
 from rag.question import answers_kind, question_constraints, unmet_constraint
 from rag.retriever import Hit, HybridRetriever, RetrievalResult
-from rag.types import Answer, Citation, ClaimRecord, EvidenceShown, RetrievedPassage
-from rag.verify import Verification, verify_answer
+from rag.types import Answer, Brief, Citation, ClaimRecord, EvidenceShown, RetrievedPassage
+from rag.verify import ClaimVerdict, Verification, verify_answer
 from ree.index import Index, open_index
 from ree.runtime import get_embedder
 from ree.runtime.chat import LLMUnavailable, explain_llm_error, get_chat_model
@@ -89,14 +98,44 @@ class Engine:
         return s.llm_model if s.llm == "openai" else s.local_model
 
     # --- runnables -------------------------------------------------------------------------
-    def generation(self, mode: str) -> Runnable:
-        """prompt | model | parser for one mode: {"sources", "question"} -> answer text."""
-        return answer_prompt(self.settings.prompts_path, mode) | self.model | StrOutputParser()
+    def generation(self) -> Runnable:
+        """prompt | model | parser of a brief answer: {"sources", "question"} -> answer text."""
+        return answer_prompt(self.settings.prompts_path) | self.model | StrOutputParser()
 
-    def second_chance(self, mode: str) -> Runnable:
+    def section_generation(self) -> Runnable:
+        """One In-Depth Insights section: {"sources", "question", "focus"} -> section text."""
+        prompt = section_prompt(self.settings.prompts_path, "insight_section", "insight_question")
+        return prompt | self._capped(self.settings.section_tokens) | StrOutputParser()
+
+    def part_generation(self, name: str) -> Runnable:
+        """One part of a document brief (`prompts/<name>.md`): {"sources", "question"} -> text."""
+        prompt = section_prompt(self.settings.prompts_path, name, "question")
+        return prompt | self._capped(self.settings.section_tokens) | StrOutputParser()
+
+    def brief(self, source: str) -> Brief:
+        """A brief of one indexed document: News Summary, Background, In-Depth Insights."""
+        result = None
+        for item in self.stream_brief(source):
+            if isinstance(item, Brief):
+                result = item
+        assert result is not None
+        return result
+
+    def stream_brief(self, source: str) -> Iterator[str | EvidenceShown | Brief]:
+        """Like `brief`, yielding each part's evidence and verified text as it is written."""
+        yield from write_brief(self, source, _Clock())
+
+    def _capped(self, max_tokens: int) -> Any:
+        """The chat model with a generation cap (models that take no per-call cap as is)."""
+        try:
+            return self.model.bind(max_tokens=max_tokens)
+        except (AttributeError, NotImplementedError):
+            return self.model
+
+    def second_chance(self) -> Runnable:
         """The same prompt plus the failed draft and a request to answer in the sources' words:
         {"sources", "question", "draft"} -> answer text."""
-        prompt = second_chance_prompt(self.settings.prompts_path, mode)
+        prompt = second_chance_prompt(self.settings.prompts_path)
         return prompt | self.model | StrOutputParser()
 
     @property
@@ -125,11 +164,17 @@ class Engine:
         this to build exactly the engine's prompt)."""
         return build_evidence(hits, question, self.settings.evidence_tokens, embed=self.embed)
 
-    def _verify(self, text: str, passages: list[Passage], question: str) -> Verification:
+    def _verify(
+        self, text: str, passages: list[Passage], question: str, *, bind: bool = True
+    ) -> Verification:
+        """Verify `text` against `passages`; `bind=False` keeps the question as the claims'
+        frame but does not hold them to its dates and names (an insight may draw on background
+        from other years)."""
         return verify_answer(
             text,
             {p.n: p.as_seen for p in passages},
             question=question,
+            bind_constraints=bind,
             document_context={p.n: document_context(p.hit) for p in passages},
             embed=self.embed,
             policy=self.settings.unsupported,
@@ -161,17 +206,22 @@ class Engine:
         filters: Filters | dict | None = None,
     ) -> Iterator[str | EvidenceShown | Answer]:
         """Yield the evidence quotes (`EvidenceShown`), then verified text deltas as the model
-        writes, then the final `Answer` (whose text replaces whatever was streamed)."""
+        writes, then the final `Answer` (whose text replaces whatever was streamed).
+
+        `mode` is "brief", "insights" or "auto" (insights for questions asking for implications,
+        outlook, impact or risks; `Answer.mode` and `Answer.mode_reason` say which was used)."""
         question = _checked(question, mode)
         clock = _Clock()
         standalone = self._standalone(question, history)
         clock.since_start("condense")
+        mode, why = resolve_mode(mode, standalone)
         retrieved = self.retrieve(standalone, filters)
         clock.timings["retrieval"] = retrieved.timings.get("total", 0.0)
         ans = Answer(
             question=question,
             text="",
             mode=mode,
+            mode_reason=why,
             standalone_question=standalone,
             relevance=round(retrieved.relevance, 4),
             retrieved=[_retrieved(h) for h in retrieved.hits],
@@ -180,8 +230,18 @@ class Engine:
         if why_not:
             yield self._refuse(ans, why_not, retrieved, clock)
             return
+        if mode == "insights":
+            yield from self._insights(ans, retrieved, filters, clock)
+        else:
+            yield from self._brief(ans, retrieved, clock)
+
+    def _brief(
+        self, ans: Answer, retrieved: RetrievalResult, clock: _Clock
+    ) -> Iterator[str | EvidenceShown | Answer]:
+        """A brief answer: one draft, a second chance, the quoted fallback, or a refusal."""
+        question = ans.standalone_question
         hits, ans.quarantined = screen(retrieved.hits)
-        passages = self.evidence(standalone, hits)
+        passages = self.evidence(question, hits)
         if not passages:
             yield self._refuse(ans, "every retrieved passage was quarantined", retrieved, clock)
             return
@@ -189,31 +249,35 @@ class Engine:
         clock.since_start("evidence")
 
         sources = render_sources(passages)
-        inputs = {"sources": sources, "question": standalone}
+        inputs = {"sources": sources, "question": question}
+
+        def shown_text(draft: str) -> str:
+            return self._verify(draft, passages, question).text
+
         draft, shown = yield from self._generate_verified(
-            self.generation(mode), inputs, passages, clock, "generation"
+            self.generation(), inputs, shown_text, clock, "generation"
         )
         with clock.timed("verification"):
-            verification = self._verify(draft, passages, standalone)
+            verification = self._verify(draft, passages, question)
         ans.drafts = [draft]
-        if not _answers(verification, standalone, mode) and self._deserves_second_chance(
-            mode, standalone, passages
+        if not _answers(verification, question) and self._deserves_second_chance(
+            question, passages
         ):
             second, shown = yield from self._generate_verified(
-                self.second_chance(mode), {**inputs, "draft": draft}, passages, clock, "second"
+                self.second_chance(), {**inputs, "draft": draft}, shown_text, clock, "second"
             )
             ans.drafts.append(second)
-            retry = self._verify(second, passages, standalone)
-            if _answers(retry, standalone, mode):
+            retry = self._verify(second, passages, question)
+            if _answers(retry, question):
                 draft, verification, ans.outcome = second, retry, "second-chance"
         final = verification.text.strip()
         if final.startswith(shown) and len(final) > len(shown):
             yield final[len(shown) :]
         self._record(ans, draft, sources, passages, verification)
-        if _answers(verification, standalone, mode):
+        if _answers(verification, question):
             ans.text = final
-            ans.citations = self._citations(final, passages, verification)
-        elif mode == "brief" and (quote := best_quote(standalone, passages, self.embed)):
+            ans.citations = self._citations(final, passages, verification.claims)
+        elif quote := best_quote(question, passages, self.embed):
             ans.outcome = "quoted"
             ans.text = quote_text(self.settings.prompts_path, quote.text, quote.n)
             ans.citations = [self._citation(p, quote.text) for p in passages if p.n == quote.n]
@@ -222,6 +286,86 @@ class Engine:
             return
         ans.sources = list(ans.citations)
         ans.text = _with_notes(ans.text, ans)
+        ans.timings = clock.done()
+        yield ans
+
+    def _insights(
+        self,
+        ans: Answer,
+        retrieved: RetrievalResult,
+        filters: Filters | dict | None,
+        clock: _Clock,
+        subject: str = "",
+        numbering: Numbering | None = None,
+    ) -> Iterator[str | EvidenceShown | Answer]:
+        """In-Depth Insights: one section per lens, each with its own retrieval, evidence,
+        generation and verification (`rag.insights`); sections stream one after another.
+        `numbering` continues the source numbers of a larger piece (a document brief)."""
+        question = ans.standalone_question
+        subject = subject or subject_of(question)
+        numbering = numbering if numbering is not None else Numbering()
+        shown_chunks: set[str] = set()
+        earlier: list[frozenset[str]] = []
+        sections: list[str] = []
+        verdicts: list[ClaimVerdict] = []
+        shown_all = ""
+        for i, lens in enumerate(load_lenses(self.settings.lenses_path)):
+            query = f"{question} {lens.search}"
+            hits = retrieved.hits if i == 0 else self.retrieve(query, filters).hits
+            fresh = [h for h in hits if h.chunk.id not in shown_chunks] or hits[:1]
+            fresh, quarantined = screen(fresh)
+            ans.quarantined += quarantined
+            local = build_evidence(
+                fresh, f"{question} {lens.focus}", self.settings.insight_evidence_tokens, self.embed
+            )
+            if not local:
+                continue
+            mapping = numbering.add(local)
+            shown_chunks.update(p.hit.chunk.id for p in local)
+            yield EvidenceShown(
+                [self._citation(numbering.passages[mapping[p.n]], p.best) for p in local],
+                quarantined,
+            )
+            clock.since_start("evidence", once=True)
+            tidy = SectionTidy(lens, subject, question, list(earlier))
+
+            def shown_text(draft: str, local=local, mapping=mapping, tidy=tidy) -> str:
+                verified = self._verify(draft, local, question, bind=False).text
+                return renumber(tidy(verified), mapping)
+
+            prefix = "\n\n" if shown_all else ""
+            inputs = {
+                "sources": render_sources(local),
+                "question": question,
+                "focus": lens.focus,
+            }
+            draft, shown = yield from self._generate_verified(
+                self.section_generation(),
+                inputs,
+                shown_text,
+                clock,
+                f"section {i + 1}",
+                prefix=prefix,
+            )
+            verification = self._verify(draft, local, question, bind=False)
+            section = renumber(tidy(verification.text), mapping)
+            if section.startswith(shown) and len(section) > len(shown):
+                yield section[len(shown) :] if shown else prefix + section
+            ans.drafts.append(draft)
+            verdicts += [c.renumbered(mapping) for c in verification.claims]
+            if section:
+                sections.append(section)
+                earlier += tidy.words_of(section)
+                shown_all += prefix + section
+        passages = list(numbering.passages.values())
+        text = "\n\n".join(sections)
+        self._record(ans, "\n\n".join(ans.drafts), render_sources(passages), passages, verdicts)
+        if not sections:
+            yield self._refuse(ans, self._unverified(ans.draft, verdicts), retrieved, clock)
+            return
+        ans.text = _with_notes(text, ans)
+        ans.citations = self._citations(text, passages, verdicts)
+        ans.sources = list(ans.citations)
         ans.timings = clock.done()
         yield ans
 
@@ -238,12 +382,10 @@ class Engine:
             f"{self.settings.min_relevance:.2f})"
         )
 
-    def _deserves_second_chance(self, mode: str, question: str, passages: list[Passage]) -> bool:
-        """A second draft only where an answer can exist: a brief answer whose evidence matches
-        every kind of constraint the question fixes (a question about 2025 figures, asked of
-        documents that stop at 2024, is refused at once)."""
-        if mode != "brief":
-            return False
+    def _deserves_second_chance(self, question: str, passages: list[Passage]) -> bool:
+        """A second draft only where an answer can exist: some passage matches every kind of
+        constraint the question fixes (a question about 2025 figures, asked of documents that
+        stop at 2024, is refused at once)."""
         constraints = question_constraints(question)
         return any(
             not unmet_constraint(constraints, p.as_seen, document_context(p.hit)) for p in passages
@@ -253,17 +395,19 @@ class Engine:
         self,
         runnable: Runnable,
         inputs: dict[str, str],
-        passages: list[Passage],
+        shown_text: Callable[[str], str],
         clock: _Clock,
         step: str,
+        prefix: str = "",
     ) -> Generator[str, None, tuple[str, str]]:
         """Stream one draft, yielding each newly verified piece of text.
 
-        Only text that verification keeps is ever shown: each finished sentence is verified
-        before it is yielded. Returns (the whole draft, the text shown so far)."""
+        Only text that verification keeps is ever shown: each finished sentence or line is
+        passed through `shown_text` (verify, and tidy) before it is yielded; `prefix` goes
+        before the first piece (the blank line between two sections). Returns (the whole draft,
+        the text shown so far, without the prefix)."""
         draft = ""
         shown = ""
-        question = inputs["question"]
         try:
             with clock.timed(step):
                 for delta in runnable.stream(inputs):
@@ -272,9 +416,9 @@ class Engine:
                     complete = self._complete_part(draft)
                     if len(complete) <= len(shown):
                         continue
-                    verified = self._verify(complete, passages, question).text
+                    verified = shown_text(complete)
                     if verified.startswith(shown) and len(verified) > len(shown):
-                        yield verified[len(shown) :]
+                        yield (prefix if not shown else "") + verified[len(shown) :]
                         shown = verified
         except LLMUnavailable:
             raise
@@ -288,9 +432,10 @@ class Engine:
         draft: str,
         sources: str,
         passages: list[Passage],
-        verification: Verification,
+        verification: Verification | list[ClaimVerdict],
     ) -> None:
         """Copy what the model saw and wrote, and every claim's verdict, onto the answer."""
+        claims = verification if isinstance(verification, list) else verification.claims
         ans.draft = draft
         ans.evidence = {p.n: p.as_seen for p in passages}
         ans.evidence_context = {p.n: document_context(p.hit) for p in passages}
@@ -299,18 +444,18 @@ class Engine:
             "prompt": count_tokens(sources) + count_tokens(ans.standalone_question),
             "completion": count_tokens(draft),
         }
-        ans.removed, ans.repaired = verification.removed, verification.repaired
-        ans.invalid_markers = verification.invalid_markers
-        ans.claims = [
-            ClaimRecord(c.text, list(c.citations), c.status, c.reason) for c in verification.claims
-        ]
+        ans.removed = sum(c.status == "removed" for c in claims)
+        ans.repaired = sum(c.status == "repaired" for c in claims)
+        ans.invalid_markers = getattr(verification, "invalid_markers", 0)
+        ans.claims = [ClaimRecord(c.text, list(c.citations), c.status, c.reason) for c in claims]
 
-    def _unverified(self, draft: str, verification: Verification) -> str:
+    def _unverified(self, draft: str, verification: Verification | list[ClaimVerdict]) -> str:
         """Why the drafts cannot be the answer (the model declined, nothing verified, or what
         was verified does not give the figure or date asked for)."""
+        claims = verification if isinstance(verification, list) else verification.claims
         if self.refusal.lower().rstrip(".") in draft.lower():
             return "the model found no answer in the retrieved passages"
-        if any(c.status in ("verified", "repaired") for c in verification.claims):
+        if any(c.status in ("verified", "repaired") for c in claims):
             return "the verified sentences do not give the figure or date the question asks for"
         return "no sentence of the draft answer could be verified against the retrieved passages"
 
@@ -327,7 +472,7 @@ class Engine:
         return draft[: cut + 1].rstrip() if cut >= 0 else ""
 
     def _citations(
-        self, text: str, passages: list[Passage], verification: Verification
+        self, text: str, passages: list[Passage], claims: Sequence[ClaimVerdict]
     ) -> list[Citation]:
         from rag.claims import parse_markers
 
@@ -336,7 +481,7 @@ class Engine:
             if n not in order:
                 order.append(n)
         quotes: dict[int, list[str]] = {}
-        for claim in verification.claims:
+        for claim in claims:
             if claim.status in ("verified", "repaired"):
                 for n, quote in claim.evidence.items():
                     if quote and quote not in quotes.setdefault(n, []):
@@ -384,16 +529,16 @@ def _checked(question: str, mode: str) -> str:
     question = (question or "").strip()
     if not question:
         raise ValueError("the question is empty")
-    if mode not in MODES:
-        raise ValueError(f"unknown mode {mode!r}: use one of {', '.join(MODES)}")
+    if mode not in CHOICES:
+        raise ValueError(f"unknown mode {mode!r}: use one of {', '.join(CHOICES)}")
     return question
 
 
-def _answers(verification: Verification, question: str, mode: str) -> bool:
-    """Whether the verified text answers: some factual sentence survived, and (brief answers)
-    it holds what the question word asks for (a figure for "how much", a date for "when")."""
+def _answers(verification: Verification, question: str) -> bool:
+    """Whether a brief answer's verified text answers: some factual sentence survived, and it
+    holds what the question word asks for (a figure for "how much", a date for "when")."""
     kept = any(c.status in ("verified", "repaired") for c in verification.claims)
-    return kept and (mode != "brief" or answers_kind(question, verification.text))
+    return kept and answers_kind(question, verification.text)
 
 
 def _with_notes(text: str, ans: Answer) -> str:

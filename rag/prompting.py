@@ -1,7 +1,7 @@
 """Prompts are files in `prompts/`; this module loads them and builds the chat prompt templates.
 
-The system message (rules + mode instructions + worked example) is identical for every request of
-a mode and comes first, so llama.cpp re-uses its KV cache and only the sources and the question are
+The system message (rules + the style's instructions + worked example) is identical for every
+request of a style and comes first, so llama.cpp re-uses its KV cache and only the sources and the question are
 evaluated per request. Variable parts therefore go in the last (user) message only.
 """
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 from langchain_core.prompts import ChatPromptTemplate
 
-MODES = ("brief", "insights")
+#: Prompt files per answer style: (system instructions, the user message).
 
 
 class PromptError(RuntimeError):
@@ -32,23 +32,28 @@ def _escape(text: str) -> str:
     return text.replace("{", "{{").replace("}", "}}")
 
 
-def answer_prompt(folder: Path, mode: str) -> ChatPromptTemplate:
-    """system(rules + mode + example) then user(sources + question)."""
-    if mode not in MODES:
-        raise ValueError(f"unknown mode {mode!r}: use one of {', '.join(MODES)}")
-    system = load_prompt(folder, "system") + "\n\n" + load_prompt(folder, mode)
+def answer_prompt(folder: Path) -> ChatPromptTemplate:
+    """A brief answer: system(rules + `brief.md` with its worked example), user(sources +
+    question). In-Depth Insights sections use `section_prompt`."""
+    return section_prompt(folder, "brief", "question")
+
+
+def section_prompt(folder: Path, name: str, user: str) -> ChatPromptTemplate:
+    """system(rules + `name`.md) then user(`user`.md): one In-Depth Insights section
+    (`insight_section` / `insight_question`) or one part of a document brief."""
+    system = load_prompt(folder, "system") + "\n\n" + load_prompt(folder, name)
     return ChatPromptTemplate.from_messages(
-        [("system", _escape(system)), ("human", load_prompt(folder, "question"))]
+        [("system", _escape(system)), ("human", load_prompt(folder, user))]
     )
 
 
-def second_chance_prompt(folder: Path, mode: str) -> ChatPromptTemplate:
+def second_chance_prompt(folder: Path) -> ChatPromptTemplate:
     """The answer prompt, the failed draft as the assistant's turn, then `second_chance.md`.
 
     Everything up to the draft is the first request's prompt plus the tokens the model just
     generated, so llama.cpp's KV cache already holds it: a second chance costs only the short
     follow-up instruction and the new answer."""
-    first = answer_prompt(folder, mode)
+    first = answer_prompt(folder)
     return ChatPromptTemplate.from_messages(
         [
             *first.messages,

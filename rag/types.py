@@ -69,7 +69,8 @@ class ClaimRecord:
 class Answer:
     question: str
     text: str
-    mode: str = "brief"
+    mode: str = "brief"  # the style answered in ("auto" resolves to brief or insights)
+    mode_reason: str = ""  # why: "chosen", or what the question asks for ("asks what it means")
     standalone_question: str = ""
     citations: list[Citation] = field(default_factory=list)
     sources: list[Citation] = field(default_factory=list)  # cited sources, in citation order
@@ -113,3 +114,40 @@ class Answer:
                 line += f"\n    > {c.quote}"
             lines.append(line)
         return "\n".join(lines)
+
+
+@dataclass
+class Brief:
+    """A brief of one document, in the seed article's shape: News Summary (the document itself),
+    Background (other documents of the library), In-Depth Insights; one sources list."""
+
+    source: str
+    title: str
+    published: str
+    summary: str  # "## News Summary" and its sentences, [n] markers
+    background: str  # "## Background" and its sentences
+    insights: str  # "## In-Depth Insights" and its "###" sections
+    citations: list[Citation] = field(default_factory=list)
+    claims: list[ClaimRecord] = field(default_factory=list)
+    evidence: dict[int, str] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    model: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "markdown": self.markdown()}
+
+    def markdown(self) -> str:
+        """The whole brief as one Markdown page, sources last."""
+        meta = " · ".join(x for x in (self.published, self.source) if x)
+        parts = [f"# Brief: {self.title}", f"_{meta}_" if meta else ""]
+        parts += [p for p in (self.summary, self.background, self.insights) if p]
+        sources = "\n".join(
+            f"[{c.n}] {c.title or c.source}"
+            + (f" ({c.date})" if c.date else "")
+            + (f", p. {c.page}" if c.page else "")
+            + f" — {c.url or c.source}"
+            for c in self.citations
+        )
+        if sources:
+            parts.append(f"## Sources\n\n{sources}")
+        return "\n\n".join(p for p in parts if p) + "\n"

@@ -105,6 +105,14 @@ class ClaimVerdict:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def renumbered(self, mapping: Mapping[int, int]) -> ClaimVerdict:
+        """The verdict with its citations and quotes under other source numbers."""
+        return replace(
+            self,
+            citations=[mapping[n] for n in self.citations if n in mapping],
+            evidence={mapping[n]: q for n, q in self.evidence.items() if n in mapping},
+        )
+
 
 @dataclass
 class Verification:
@@ -155,6 +163,7 @@ def verify_answer(
     documents: Mapping[int, str] | None = None,
     question: str = "",
     document_context: Mapping[int, str] | None = None,
+    bind_constraints: bool = True,
 ) -> Verification:
     """Verify `text` against `passages` (marker number -> passage text); see the module notes.
 
@@ -162,7 +171,8 @@ def verify_answer(
     a document it already cites; without it no claim is completed. `question` is the claims'
     frame: what they may restate, and the constraints (dates, years, identifiers, names) their
     cited passages must match. `document_context` (marker number -> the passage's document
-    title, date and file name) counts as part of each passage."""
+    title, date and file name) counts as part of each passage; `bind_constraints=False` keeps the
+    frame but drops the constraints."""
     blocks = parse(text)
     contexts = claim_contexts(blocks)
     scorer = SupportScorer(embed)
@@ -173,7 +183,7 @@ def verify_answer(
         documents or {},
         document_context or {},
         Frame.of(question) if question else NO_FRAME,
-        question_constraints(question),
+        question_constraints(question) if bind_constraints else Constraints(),
     )
     judge = _Judge(grounds, scorer, policy, threshold)
 

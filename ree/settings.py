@@ -83,6 +83,17 @@ class Settings(BaseSettings):
         ge=100,
         description="Token budget of the sources block shown to the LLM (labels included).",
     )
+    insight_evidence_tokens: int = Field(
+        300,
+        ge=100,
+        description="Token budget of each In-Depth Insights section's own sources block.",
+    )
+    section_tokens: int = Field(
+        160, ge=40, description="Generation cap per In-Depth Insights section or brief part."
+    )
+    lenses_file: Path | None = Field(
+        None, description="YAML file of insight lenses (default: prompts/lenses.yaml)."
+    )
     prompts_dir: Path | None = Field(None, description="Prompt files folder (default: ./prompts).")
     condense: Literal["auto", "llm", "rules"] = Field(
         "auto", description="How follow-ups become standalone questions."
@@ -156,6 +167,10 @@ class Settings(BaseSettings):
     @property
     def prompts_path(self) -> Path:
         return self.prompts_dir or Path(__file__).resolve().parents[1] / "prompts"
+
+    @property
+    def lenses_path(self) -> Path:
+        return self.lenses_file or self.prompts_path / "lenses.yaml"
 
     @property
     def eval_dir(self) -> Path:

@@ -97,4 +97,9 @@ class ExtractiveChatModel(_StreamingFake):
         if not best:
             return "The indexed documents do not answer this question."
         best.sort(reverse=True)
+        if "\nAngle: " in prompt:  # an In-Depth Insights section: a heading and two bullets
+            angle = re.findall(r"^Angle: (.*)$", prompt, re.M)[-1].split("(")[0].strip()
+            labels = ("Main point", "Second point")
+            bullets = [f"- **{lab}**: {s} [{-n}]." for lab, (_, n, s) in zip(labels, best[:2])]
+            return f"### What does this mean through the lens of {angle}?\n" + "\n".join(bullets)
         return " ".join(f"{s} [{-n}]." for _, n, s in best[: self.sentences])

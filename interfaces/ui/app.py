@@ -38,7 +38,7 @@ EXAMPLES: list[tuple[str, str]] = [
     ("Which rare earth separation and magnet plants are operating in Europe?", "brief"),
 ]
 
-MODE_CHOICES = [("Brief", "brief"), ("In-Depth Insights", "insights")]
+MODE_CHOICES = [("Auto", "auto"), ("Brief", "brief"), ("In-Depth Insights", "insights")]
 
 CHAT_PLACEHOLDER = (
     "### Ask your rare-earth library\n"
@@ -267,10 +267,10 @@ def _chat_tab(gr: Any) -> SimpleNamespace:
         with gr.Column(scale=1, min_width=300, elem_id="ree-options"):
             mode = gr.Radio(
                 MODE_CHOICES,
-                value="brief",
+                value="auto",
                 label="Answer style",
-                info="Brief: a few cited sentences. In-Depth Insights: "
-                "sections of labelled, cited bullets.",
+                info="Auto picks In-Depth Insights for questions about implications, outlook "
+                "or risks, else Brief (a few cited sentences); the answer says which it used.",
             )
             with gr.Accordion("Filters", open=True):
                 documents = gr.Dropdown(

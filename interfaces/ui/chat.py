@@ -23,7 +23,7 @@ from ree.errors import user_message
 
 log = logging.getLogger("interfaces.ui")
 
-MODES = {"brief": "Brief", "insights": "In-Depth Insights"}
+MODES = {"auto": "Auto", "brief": "Brief", "insights": "In-Depth Insights"}
 #: Minimum seconds between two streamed updates: each one re-sends the message to the browser.
 _STREAM_INTERVAL = 0.05
 
@@ -62,7 +62,7 @@ def chat_turn(
     engine: Engine,
     question: str,
     history: Sequence[Any] | None,
-    mode: str = "brief",
+    mode: str = "auto",
     filters: dict[str, Any] | None = None,
     *,
     warn: Warn = _ignore,
@@ -81,7 +81,7 @@ def chat_turn(
         yield from _notice(shown, f"Filter problem: {filter_error}", warn)
         return
     if mode not in MODES:
-        mode = "brief"
+        mode = "auto"
     yield [*shown, render.pending()]
     try:
         if engine.index.count() == 0:

@@ -231,7 +231,9 @@ def verification_markdown(answer: Answer) -> str:
 
 def timings_line(answer: Answer) -> str:
     t = answer.timings
-    parts = [f"retrieval {t.get('retrieval', 0):.2f} s"]
+    style = {"brief": "Brief", "insights": "In-Depth Insights"}.get(answer.mode, answer.mode)
+    parts = [f"{style} ({answer.mode_reason})" if answer.mode_reason else style]
+    parts.append(f"retrieval {t.get('retrieval', 0):.2f} s")
     if "ttft" in t:
         parts.append(f"first token {t['ttft']:.1f} s")
     parts.append(f"total {t.get('total', 0):.1f} s")

@@ -135,6 +135,11 @@ class Index:
     def count(self) -> int:
         return self.docstore.count_chunks()
 
+    def document_chunks(self, doc_id: str) -> list[Chunk]:
+        """A document's chunks in reading order (what a brief of the document reads)."""
+        chunks = self.docstore.get_chunks(self.docstore.chunk_ids_of(doc_id))
+        return sorted(chunks.values(), key=lambda c: int(c.metadata.get("chunk_index", 0)))
+
 
 _OPEN: dict[tuple[str, str, str], Index] = {}
 _OPEN_LOCK = threading.Lock()

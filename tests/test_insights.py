@@ -1,0 +1,131 @@
+"""In-Depth Insights and document briefs end to end over data/sample, with a fake LLM.
+
+Only the LLM is a stand-in (`ExtractiveChatModel` writes a heading and two bullets quoting the
+best-matching source sentences, as an obedient model would); retrieval, per-section evidence,
+verification, tidying and numbering are the real ones.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from test_engine import make_engine, sample_index  # noqa: F401 (the module-scoped fixture)
+
+from fakes import ExtractiveChatModel, ScriptedChatModel
+from rag.brief import DocumentNotFound
+from rag.engine import Engine
+from rag.insights import Lens, Numbering, SectionTidy, load_lenses, renumber, subject_of
+from rag.types import Answer, Brief, EvidenceShown
+
+QUESTION = "What does the $110/kg NdPr price floor mean for Western magnet supply chains?"
+
+
+def test_lenses_are_data(tmp_path) -> None:
+    from ree.settings import Settings
+
+    lenses = load_lenses(Settings(home=tmp_path).lenses_path)
+    assert [lens.name for lens in lenses] == [
+        "strategic implications",
+        "market impact",
+        "investor view",
+    ]
+    own = tmp_path / "lenses.yaml"
+    own.write_text(
+        "- name: price outlook\n  question: What next for prices after {subject}?\n"
+        "  search: price\n  focus: prices\n"
+    )
+    assert load_lenses(own)[0].question.format(subject="the floor") == (
+        "What next for prices after the floor?"
+    )
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("- name: x\n")
+    with pytest.raises(ValueError, match="lacks question, search, focus"):
+        load_lenses(bad)
+
+
+def test_subject_of_analysis_questions() -> None:
+    assert subject_of(QUESTION) == "the $110/kg NdPr price floor"
+    assert subject_of("What are the strategic implications of the 2026 proclamation?") == (
+        "the 2026 proclamation"
+    )
+    assert subject_of("Why does Baotou matter?") == "Why does Baotou matter"
+
+
+def test_numbering_gives_one_number_per_passage_across_sections(sample_index, embedder) -> None:  # noqa: F811
+    engine = make_engine(sample_index, embedder, ExtractiveChatModel())
+    hits = engine.retrieve(QUESTION).hits
+    first = engine.evidence(QUESTION, hits[:2])
+    second = engine.evidence(QUESTION, hits[1:3])
+    numbering = Numbering()
+    assert numbering.add(first) == {1: 1, 2: 2}
+    again = numbering.add(second)
+    assert again[1] == 2 and again[2] == 3  # the shared passage keeps its number
+    assert renumber("- **A**: x [1].\n- **B**: y [2].", again) == "- **A**: x [2].\n- **B**: y [3]."
+
+
+def test_tidy_fixes_headings_labels_and_drops_repeats() -> None:
+    lens = Lens("market impact", "What are the long-term impacts of {subject}?", "m", "markets")
+    tidy = SectionTidy(lens, "the price floor", QUESTION, earlier=[])
+    text = (
+        f"### {QUESTION}\n"
+        "- **Floor level**: The floor is $110 per kilogram [1].\n"
+        "- **Floor level again**: The floor is $110 per kilogram [1].\n"
+        "- Geology and history of the whole Baotou region: Bayan Obo is large [2].\n"
+    )
+    out = tidy(text)
+    assert out.splitlines()[0] == "### What are the long-term impacts of the price floor?"
+    assert out.count("$110") == 1  # the repeated bullet is gone
+    # an eight-word "label" is no label: the bullet keeps its words, unlabelled
+    assert "- Geology and history of the whole Baotou region: Bayan Obo is large [2]." in out
+    assert tidy("### Heading only?\n") == ""  # a section without bullets is dropped
+
+
+def test_insights_answer_has_sections_with_their_own_evidence(sample_index, embedder) -> None:  # noqa: F811
+    engine = make_engine(sample_index, embedder, ExtractiveChatModel())
+    pieces = list(engine.stream(QUESTION, mode="auto"))
+    final = pieces[-1]
+    assert isinstance(final, Answer) and not final.refused
+    assert final.mode == "insights" and final.mode_reason == "asks what it means"
+    shown = [p for p in pieces if isinstance(p, EvidenceShown)]
+    assert len(shown) == 3  # one evidence block per section, each before its text
+    headings = re.findall(r"^### .+\?$", final.text, re.M)
+    assert len(headings) == 3
+    bullets = re.findall(r"^- \*\*[^*]+\*\*: .+\[\d+\]\.$", final.text, re.M)
+    assert 3 <= len(bullets) <= 12
+    assert len(set(bullets)) == len(bullets)
+    # one numbering: every marker points at a passage the answer lists, with a quote
+    markers = {int(n) for n in re.findall(r"\[(\d+)\]", final.text)}
+    assert markers <= set(final.evidence) and markers == {c.n for c in final.citations}
+    assert all(c.quote for c in final.citations)
+    streamed = "".join(p for p in pieces if isinstance(p, str))
+    assert streamed.strip() == final.text.strip()
+
+
+def test_a_section_with_nothing_verified_is_dropped_not_the_answer(sample_index, embedder) -> None:  # noqa: F811
+    probe = make_engine(sample_index, embedder, ExtractiveChatModel())
+    good = probe.answer(QUESTION, mode="insights").drafts[0]
+    bad = "### Is this a question?\n- **Invented**: The floor is 999 dollars per tonne [1]."
+    engine = make_engine(sample_index, embedder, ScriptedChatModel(replies=[good, bad, bad]))
+    final = engine.answer(QUESTION, mode="insights")
+    assert not final.refused
+    assert final.text.count("### ") == 1 and "999" not in final.text
+    assert any(c.status == "removed" for c in final.claims)
+
+
+def test_brief_of_a_document(sample_index, embedder) -> None:  # noqa: F811
+    engine: Engine = make_engine(sample_index, embedder, ExtractiveChatModel(sentences=3))
+    brief = engine.brief("mp-materials-dod-partnership-2025.md")
+    assert isinstance(brief, Brief)
+    page = brief.markdown()
+    assert page.startswith("# Brief: ")
+    for heading in ("## News Summary", "## Background", "## In-Depth Insights", "## Sources"):
+        assert heading in page
+    own = {c.n for c in brief.citations if c.source == "mp-materials-dod-partnership-2025.md"}
+    summary_markers = {int(n) for n in re.findall(r"\[(\d+)\]", brief.summary)}
+    assert summary_markers and summary_markers <= own  # the summary cites the document itself
+    background_markers = {int(n) for n in re.findall(r"\[(\d+)\]", brief.background)}
+    assert background_markers and not background_markers & own  # background: other documents
+    assert brief.to_dict()["markdown"] == page
+    with pytest.raises(DocumentNotFound, match="no indexed document"):
+        engine.brief("no-such-file.pdf")
