@@ -202,6 +202,32 @@ def ask_command(
     return 0
 
 
+@cli.command("brief")
+@click.argument("source")
+@click.option("--json", "as_json", is_flag=True, help="print the whole Brief as JSON")
+@click.option("--out", type=click.Path(dir_okay=False), help="also write the brief's Markdown here")
+@click.option("--collection", help="collection name (default REE_COLLECTION)")
+def brief_command(source: str, as_json: bool, out: str | None, collection: str | None) -> int:
+    """A brief of one indexed document: News Summary, Background, In-Depth Insights.
+
+    SOURCE is the document's file name (or path, or unambiguous title words)."""
+    from interfaces.terminal import print_brief_stream
+    from rag.brief import DocumentNotFound
+    from rag.engine import get_engine
+
+    engine = get_engine(collection=collection)
+    try:
+        brief = print_brief_stream(
+            engine.stream_brief(source), as_json=as_json, live=not as_json and sys.stdout.isatty()
+        )
+    except DocumentNotFound as exc:
+        raise CommandError(str(exc)) from None
+    if out:
+        Path(out).write_text(brief.markdown(), encoding="utf-8")
+        click.echo(f"brief written to {out}", err=True)
+    return 0
+
+
 @cli.command("chat")
 @click.option(
     "--host",
@@ -297,6 +323,54 @@ def eval_qa_command(
     if run.interrupted:
         click.echo("interrupted: the report covers the questions answered so far", err=True)
         return 130
+    return 0
+
+
+@eval_group.command("insights")
+@click.argument("suite", default="eval/datasets/insights.jsonl")
+@click.option(
+    "--corpus",
+    "corpora",
+    multiple=True,
+    metavar="NAME=DIR",
+    help="folder of a corpus the suite names (default sample=data/sample, shared=../shared/corpus)",
+)
+@click.option("--out", required=True, help="output folder (results, summary, gallery.html)")
+@click.option("--ids", help="only these item ids (comma separated)")
+@click.option(
+    "--exclude", multiple=True, metavar="GLOB", help="leave corpus files out (repeatable)"
+)
+@click.option("--progress", is_flag=True, help="force the progress bar")
+def eval_insights_command(
+    suite: str,
+    corpora: tuple[str, ...],
+    out: str,
+    ids: str | None,
+    exclude: tuple[str, ...],
+    progress: bool,
+) -> int:
+    """Answer the insights suite (insight questions and document briefs) and score them."""
+    from eval.insights import run_insights
+
+    folders = {"sample": "data/sample", "shared": "../shared/corpus"}
+    for pair in corpora:
+        name, sep, folder = pair.partition("=")
+        if not sep:
+            raise CommandError(f"--corpus takes NAME=DIR, got {pair!r}")
+        folders[name] = folder
+    wanted = [i.strip() for i in ids.split(",") if i.strip()] if ids else None
+    summary = _suite_errors_as_lines(
+        lambda: run_insights(
+            suite,
+            folders,
+            out=out,
+            ids=wanted,
+            exclude=list(exclude) or ["SOURCES.md"],
+            progress=progress or sys.stderr.isatty(),
+        )
+    )
+    click.echo(json.dumps(summary, indent=2))
+    click.echo(f"\ngallery: {Path(out) / 'gallery.html'}")
     return 0
 
 

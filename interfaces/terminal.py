@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 import click
 
-from rag.types import Answer, EvidenceShown
+from rag.types import Answer, Brief, EvidenceShown
 
 
 def print_answer_stream(stream: Iterable[str | Answer], *, as_json: bool, live: bool) -> Answer:
@@ -77,3 +77,27 @@ def print_answer_details(answer: Answer) -> None:
         f"total {t.get('total', 0):.1f} s" + (f", {answer.model}" if answer.model else "")
     )
     click.echo("\n" + "; ".join(notes))
+
+
+def print_brief_stream(
+    stream: Iterable[str | EvidenceShown | Brief], *, as_json: bool, live: bool
+) -> Brief:
+    """Print a brief's verified text as it arrives (when `live`), then the whole Markdown page
+    (or the JSON)."""
+    final: Brief | None = None
+    for item in stream:
+        if isinstance(item, Brief):
+            final = item
+        elif isinstance(item, str) and live:
+            click.echo(item, nl=False)
+    if final is None:
+        raise RuntimeError("the brief stream ended without a Brief")
+    if as_json:
+        click.echo(json.dumps(final.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        if live:
+            click.echo("\n\n(verified brief)\n")
+        click.echo(final.markdown())
+        t = final.timings
+        click.echo(f"total {t.get('total', 0):.1f} s" + (f", {final.model}" if final.model else ""))
+    return final

@@ -160,6 +160,7 @@ def _handlers(gr: Any, engine: "Engine", settings: "Settings") -> SimpleNamespac
             gr.Dropdown(choices=choices, value=[]),
             gr.Dropdown(choices=choices),
             gr.Dropdown(choices=library.type_choices(docs)),
+            gr.Dropdown(choices=choices, value=None),
         )
 
     def upload_files(files, progress=gr.Progress()):  # noqa: B008 (gradio's idiom)
@@ -216,8 +217,23 @@ def _handlers(gr: Any, engine: "Engine", settings: "Settings") -> SimpleNamespac
             chosen.append(wanted)
         return gr.Dropdown(value=chosen)
 
+    def make_brief(doc_id, progress=gr.Progress()):  # noqa: B008 (gradio's idiom)
+        """Write a brief of the chosen document; returns its Markdown and the file to download."""
+        if not doc_id:
+            gr.Warning("Pick a document to brief first.")
+            return "Pick a document to brief first.", None
+        progress(0, desc="Reading the document, its background and the insights…")
+        try:
+            brief = engine.brief(doc_id)
+        except Exception as exc:  # noqa: BLE001 (one readable line; the log has the details)
+            message = _problem(exc, "writing the brief")
+            gr.Warning(message)
+            return f"**⚠ {message}**", None
+        return brief.markdown(), str(library.write_brief_file(brief, settings))
+
     return SimpleNamespace(
         ask=ask,
+        make_brief=make_brief,
         pick_example=pick_example,
         refresh=refresh,
         upload_files=upload_files,
@@ -353,8 +369,20 @@ def _library_tab(gr: Any, settings: "Settings") -> SimpleNamespace:
                 "are never touched; copies uploaded here are deleted.",
                 elem_classes="ree-help",
             )
+    gr.Markdown("#### Brief of a document")
+    with gr.Row(equal_height=True):
+        brief_doc = gr.Dropdown(
+            [], label="Document", elem_id="ree-brief-select", scale=4, allow_custom_value=False
+        )
+        brief_button = gr.Button("Brief", variant="primary", scale=1, elem_id="ree-brief")
+    brief_file = gr.File(label="Download the brief (Markdown)", elem_id="ree-brief-file")
+    brief_text = gr.Markdown(elem_id="ree-brief-text")
     return SimpleNamespace(
         summary=summary,
+        brief_doc=brief_doc,
+        brief_button=brief_button,
+        brief_file=brief_file,
+        brief_text=brief_text,
         table=table,
         doc_ids=doc_ids,
         files=files,
@@ -372,8 +400,9 @@ def _library_tab(gr: Any, settings: "Settings") -> SimpleNamespace:
 def _connect(
     demo: Any, on: SimpleNamespace, chat: SimpleNamespace, lib: SimpleNamespace, stats: Any
 ) -> None:
-    """Which event calls which handler. Only `ask`, `upload_files` and `remove_documents` are
-    public API endpoints (named after their functions); the rest are private."""
+    """Which event calls which handler. Only `ask`, `make_brief`, `upload_files` and
+    `remove_documents` are public API endpoints (named after their functions); the rest are
+    private."""
     private = {"api_visibility": "private"}
     library_outputs = [
         lib.summary,
@@ -382,6 +411,7 @@ def _connect(
         lib.to_remove,
         chat.documents,
         chat.doc_types,
+        lib.brief_doc,
     ]
     chat_inputs = [
         chat.question,
@@ -423,6 +453,9 @@ def _connect(
         concurrency_limit=1,
     ).then(lambda s: s, lib.summary, stats, **private)
     lib.table.select(on.select_row, [lib.doc_ids, lib.to_remove], lib.to_remove, **private)
+    lib.brief_button.click(
+        on.make_brief, lib.brief_doc, [lib.brief_text, lib.brief_file], concurrency_limit=1
+    )
 
 
 def _problem(exc: BaseException, doing: str) -> str:

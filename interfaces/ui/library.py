@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
+from typing import Any
 from urllib.parse import urlsplit
 
 from ingest.loaders import SUPPORTED_SUFFIXES
@@ -47,6 +48,16 @@ Progress = Callable[[int, int, str], None]
 
 def uploads_dir(settings: Settings) -> Path:
     return settings.home / "uploads"
+
+
+def write_brief_file(brief: Any, settings: Settings) -> Path:
+    """Save a brief's Markdown under REE_HOME/briefs (for the download button); returns the path."""
+    folder = settings.home / "briefs"
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = PurePosixPath(safe_filename(brief.source)).stem or "document"
+    path = folder / f"brief-{stem}.md"
+    path.write_text(brief.markdown(), encoding="utf-8")
+    return path
 
 
 def safe_filename(name: str) -> str:
