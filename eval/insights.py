@@ -175,9 +175,17 @@ def run_insights(
     rows = []
     for item in tqdm(items, desc="eval insights", unit="item", disable=not progress):
         engine = engines[item.corpus]
-        text, evidence, first, total, extra = _produce(engine, item)
+        text, evidence, contexts, first, total, extra = _produce(engine, item)
         scorer = SupportScorer(engine.embed)
-        statements, _markers = judge_statements(text, evidence, scorer, refusal=engine.refusal)
+        statements, _markers = judge_statements(
+            text,
+            evidence,
+            scorer,
+            refusal=engine.refusal,
+            question=item.question,
+            contexts=contexts,
+            bind=False,
+        )
         hits = must_include_hits(text, item.must_include) if item.must_include else []
         rows.append(
             {
@@ -216,8 +224,11 @@ def run_insights(
     return summary
 
 
-def _produce(engine: Any, item: InsightItem) -> tuple[str, dict[int, str], float, float, dict]:
-    """(text, evidence, seconds to the first section, total seconds, extra row fields)."""
+def _produce(
+    engine: Any, item: InsightItem
+) -> tuple[str, dict[int, str], dict[int, str], float, float, dict]:
+    """(text, evidence, evidence contexts, seconds to the first section, total seconds, extra
+    row fields)."""
     from rag.types import Answer, Brief
 
     started = time.perf_counter()
@@ -236,9 +247,9 @@ def _produce(engine: Any, item: InsightItem) -> tuple[str, dict[int, str], float
     if isinstance(final, Brief):
         text = final.markdown()
         extra = {"refused": False, "title": final.title}
-        return text, dict(final.evidence), first, total, extra
+        return text, dict(final.evidence), dict(final.evidence_context), first, total, extra
     extra = {"refused": final.refused, "refusal_reason": final.refusal_reason}
-    return final.text, dict(final.evidence), first, total, extra
+    return final.text, dict(final.evidence), dict(final.evidence_context), first, total, extra
 
 
 def _insights_part(text: str) -> str:

@@ -145,6 +145,10 @@ def judge_statements(
     scorer: Any,
     threshold: float | None = None,
     refusal: str = "",
+    *,
+    question: str = "",
+    contexts: Mapping[int, str] | None = None,
+    bind: bool = True,
 ) -> tuple[list[Statement], list[int]]:
     """Split `text` into factual statements and judge each against its cited passages.
 
@@ -156,11 +160,16 @@ def judge_statements(
     or against one passage of P alone (the scorer is not strictly monotone in added text, so a
     single supporting passage must not be lost by joining it with others). A marker pointing to
     no passage supports nothing. A sentence holding the engine's `refusal` text ("The indexed
-    documents do not answer this question.") is a refusal, not a statement.
+    documents do not answer this question.") is a refusal, not a statement. `question` and
+    `contexts` (each passage's document) make the judgment the verifier's own (`rag.verify.
+    Grounds`: the question as the frame and its constraints, the document as part of the
+    passage; `bind=False` for insights, which are not held to the question's dates).
     """
     from rag.claims import parse
     from rag.support import SUPPORT_THRESHOLD
-    from rag.verify import claim_contexts, is_structural
+    from rag.verify import Grounds, claim_contexts, is_structural
+
+    grounds = Grounds.of(passages, question, contexts, bind=bind)
 
     threshold = SUPPORT_THRESHOLD if threshold is None else threshold
     refusal = refusal.strip().rstrip(".").lower()
@@ -177,7 +186,7 @@ def judge_statements(
             cited = list(dict.fromkeys(claim.citations))
             alone = {
                 n: n in passages
-                and scorer.score(claim.text, passages[n], context).supports(threshold)
+                and grounds.support(scorer, claim.text, [n], context).supports(threshold)
                 for n in cited
             }
 
@@ -192,8 +201,7 @@ def judge_statements(
                     return False
                 if any(alone[n] for n in valid):
                     return True
-                joint = "\n".join(passages[n] for n in valid)
-                return scorer.score(claim.text, joint, context).supports(threshold)
+                return grounds.support(scorer, claim.text, valid, context).supports(threshold)
 
             by_all = supported(cited)
             others = {}
@@ -420,7 +428,13 @@ def answer_item(engine: Any, item: QAItem, *, mode: str, k: int) -> dict[str, An
     texts = dict(answer.evidence)
     scorer = SupportScorer(engine.embed)
     judge = functools.partial(
-        judge_statements, passages=texts, scorer=scorer, refusal=engine.refusal
+        judge_statements,
+        passages=texts,
+        scorer=scorer,
+        refusal=engine.refusal,
+        question=answer.standalone_question,
+        contexts=dict(answer.evidence_context),
+        bind=answer.mode == "brief",
     )
     draft = judge(answer.draft) if answer.draft.strip() else None
     final = None if answer.refused else judge(answer.text)

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from rag.evidence import Passage, build_evidence, render_sources
+from rag.evidence import Passage, build_evidence, document_context, render_sources
 from rag.insights import Numbering, renumber
 from rag.retriever import Hit
 from rag.types import Brief, Citation, ClaimRecord, EvidenceShown
@@ -101,6 +101,7 @@ def write_brief(
         claims=[ClaimRecord(c.text, list(c.citations), c.status, c.reason) for c in verdicts]
         + insights.records,
         evidence={p.n: p.as_seen for p in passages},
+        evidence_context={p.n: document_context(p.hit) for p in passages},
         timings=clock.done(),
         model=engine.model_label,
     )

@@ -144,6 +144,15 @@ _GENERIC_NAMES = frozenset(
 )
 
 
+# Where a question names its source rather than its subject: "according to USGS Mineral Commodity
+# Summaries 2025", "per DS140", "in the USGS table".
+_ATTRIBUTION = re.compile(
+    r"\b(?:according to|per|as reported by|from)\s+(?:the\s+)?[^,;?]+"
+    r"|\bin the\s+(?:[\w.()-]+\s+){0,4}(?:data|statistics|table|series|summar(?:y|ies)|report)\b",
+    re.IGNORECASE,
+)
+
+
 @dataclass(frozen=True)
 class DateConstraint:
     year: int
@@ -221,7 +230,8 @@ def question_constraints(question: str) -> Constraints:
         for m in pattern.finditer(question):
             if m.group(1) not in identifiers:
                 identifiers.append(m.group(1))
-    return Constraints(tuple(dates), tuple(years), tuple(identifiers), tuple(_names(question)))
+    names = _names(_ATTRIBUTION.sub(" ", question))  # "according to USGS" names a source
+    return Constraints(tuple(dates), tuple(years), tuple(identifiers), tuple(names))
 
 
 def _date(m: re.Match[str]) -> DateConstraint:
@@ -302,7 +312,7 @@ def _subject_names(names: tuple[str, ...]) -> tuple[str, ...]:
     return subjects or names
 
 
-_ANY_YEAR = re.compile(r"(?<![\d,.])(?:1[89]|20)\d{2}(?![\d,])")
+_ANY_YEAR = re.compile(r"(?<![\d,.])(?:1[89]|20)\d{2}(?!\d|,\d)")
 
 
 def _flat(text: str) -> str:

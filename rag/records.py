@@ -35,7 +35,7 @@ from ree.text import stem
 RECORD_LINE = re.compile(r"^[^\n=]{1,160}?:\s[^\n]*?\S\s=\s\S")
 _RECORD_PARTS = re.compile(r"^(?P<label>[^\n=]{1,200}?):\s(?P<cells>[^\n]*?\S\s=\s\S[^\n]*)$")
 _NOTE = re.compile(r"\s*\((?:notes?|footnotes?)\s[^)]*\)", re.IGNORECASE)
-_YEAR = re.compile(r"(?<![\d,.])(?:1[89]|20)\d{2}(?![\d,])")
+_YEAR = re.compile(r"(?<![\d,.])(?:1[89]|20)\d{2}(?!\d|,\d)")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]+")
 _MASS = re.compile(r"^\s*(?:t|tons?|tonnes?|metric tons?|kg|kilograms?|mt|kt)\b", re.IGNORECASE)
 #: Words too common in table labels and headers to identify a row ("total", "estimated").

@@ -264,7 +264,7 @@ def score_support(
     question gave (a year, a section number) may be matched by the document instead of the
     passage text ("the May 2024 fact sheet" cited by a passage of that fact sheet).
     """
-    claim = strip_attribution(strip_markers(claim))
+    claim = strip_notes(strip_attribution(strip_markers(claim)))  # "(note 12)" is not a figure
     sentences = passage_sentences(passage)
     claim_words = content_words(with_context(claim, context))
     passage_words = content_words(f"{passage}\n{document}" if document else passage)
@@ -318,7 +318,8 @@ def score_support(
     )
     checks = {
         "name": bool(missing_names),
-        "negation": is_negated(claim) != is_negated(evidence),
+        # a table cell saying "not available" or "zero" is not a negated statement
+        "negation": not is_record(evidence) and is_negated(claim) != is_negated(evidence),
         "opposite": has_opposite(claim, evidence),
         "hedge": bool(claim_figures)
         and not is_hedged(claim)

@@ -130,6 +130,7 @@ class Brief:
     citations: list[Citation] = field(default_factory=list)
     claims: list[ClaimRecord] = field(default_factory=list)
     evidence: dict[int, str] = field(default_factory=dict)
+    evidence_context: dict[int, str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     model: str = ""
 

@@ -34,7 +34,7 @@ act on. Not handled: merging facts from passages the claim did not cite, rewriti
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Literal
 
@@ -178,12 +178,8 @@ def verify_answer(
     scorer = SupportScorer(embed)
     factual = [with_context(c.text, contexts[id(c)]) for b in blocks for c in b.claims]
     scorer.prepare(factual, list(passages.values()))
-    grounds = _Grounds(
-        passages,
-        documents or {},
-        document_context or {},
-        Frame.of(question) if question else NO_FRAME,
-        question_constraints(question) if bind_constraints else Constraints(),
+    grounds = Grounds.of(
+        passages, question, document_context, documents=documents, bind=bind_constraints
     )
     judge = _Judge(grounds, scorer, policy, threshold)
 
@@ -262,7 +258,7 @@ def _section_emptied(blocks: list[Block], index: int, had_claims: list[bool]) ->
 
 
 @dataclass
-class _Grounds:
+class Grounds:
     """What claims are judged against: the passages, their documents, and the question."""
 
     passages: Mapping[int, str]
@@ -271,13 +267,42 @@ class _Grounds:
     frame: Frame
     constraints: Constraints
 
+    @classmethod
+    def of(
+        cls,
+        passages: Mapping[int, str],
+        question: str = "",
+        contexts: Mapping[int, str] | None = None,
+        *,
+        documents: Mapping[int, str] | None = None,
+        bind: bool = True,
+    ) -> Grounds:
+        return cls(
+            passages,
+            documents or {},
+            contexts or {},
+            Frame.of(question) if question else NO_FRAME,
+            question_constraints(question) if bind else Constraints(),
+        )
+
+    def support(
+        self, scorer: SupportScorer, claim: str, ns: Sequence[int], context: str = ""
+    ) -> SupportScore:
+        """How passages `ns` together (with their documents) support `claim`; a passage set
+        that misses a constraint of the question does not support it, whatever its words."""
+        passage = "\n".join(self.passages[n] for n in ns)
+        document = "\n".join(self.contexts.get(n, "") for n in ns)
+        score = scorer.score(claim, passage, context, frame=self.frame, document=document)
+        unmet = unmet_constraint(self.constraints, passage, document)
+        return replace(score, unmet=unmet) if unmet else score
+
 
 class _Judge:
     """Decides one claim at a time; counts invalid markers across the answer."""
 
     def __init__(
         self,
-        grounds: _Grounds,
+        grounds: Grounds,
         scorer: SupportScorer,
         policy: Literal["remove", "mark"],
         threshold: float,
@@ -291,15 +316,7 @@ class _Judge:
         self.invalid_markers = 0
 
     def _score(self, claim: Claim, ns: list[int], context: str) -> SupportScore:
-        """How passages `ns` together (with their documents) support the claim; a passage set
-        that misses a constraint of the question does not support it, whatever its words."""
-        passage = "\n".join(self.passages[n] for n in ns)
-        document = "\n".join(self.grounds.contexts.get(n, "") for n in ns)
-        score = self.scorer.score(
-            claim.text, passage, context, frame=self.grounds.frame, document=document
-        )
-        unmet = unmet_constraint(self.grounds.constraints, passage, document)
-        return replace(score, unmet=unmet) if unmet else score
+        return self.grounds.support(self.scorer, claim.text, ns, context)
 
     def __call__(self, claim: Claim, context: str = "") -> tuple[ClaimVerdict, Claim | None]:
         written = claim.text + claim.end

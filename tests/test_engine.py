@@ -178,7 +178,7 @@ def test_a_failed_draft_gets_a_second_chance(sample_index, embedder) -> None:
     # llama.cpp's KV cache already holds everything up to the follow-up
     assert [m.content for m in second[: len(model.calls[0])]] == [m.content for m in model.calls[0]]
     assert "999" in second[len(model.calls[0])].content
-    assert "could not be checked" in second[-1].content
+    assert "could not be matched to the sources" in second[-1].content
 
 
 def test_the_best_supported_sentence_is_quoted_when_both_drafts_fail(
@@ -211,26 +211,6 @@ def test_model_refusal_of_a_near_miss_is_reported_as_refusal(sample_index, embed
     )
     ans = engine.answer("What was the NdPr oxide price in China on 1 November 2026?")
     assert ans.refused and ans.text == engine.refusal
-
-
-def test_insights_structure_survives_and_empty_sections_go(sample_index, embedder) -> None:
-    q = "What does the MP Materials price floor mean for Western magnet supply?"
-    probe = make_engine(sample_index, embedder, ExtractiveChatModel())
-    ev = evidence_for(probe, q)
-    n = passage_with(ev, "110")
-    sentence = sentence_with(ev[n], "110")
-    reply = (
-        "### What does the floor guarantee?\n"
-        f"- Price support: {sentence} [{n}].\n"
-        "### What else happened?\n"
-        f"- Lunar mining: A rare earth mine opened on the Moon in 2024 [{n}].\n"
-    )
-    engine = make_engine(sample_index, embedder, ScriptedChatModel(replies=[reply]))
-    ans = engine.answer(q, mode="insights")
-    assert ans.text.startswith("### What does the floor guarantee?")
-    assert "- Price support:" in ans.text and f"[{n}]" in ans.text
-    assert "What else happened?" not in ans.text  # its only bullet was removed
-    assert ans.removed == 1
 
 
 def test_follow_up_is_condensed_by_rules_for_retrieval(sample_index, embedder) -> None:

@@ -197,6 +197,36 @@ def test_insights_mode_and_filters(running: RunningApp) -> None:
     assert "after" in texts(reversed_range)[-1]
 
 
+def test_auto_mode_says_which_style_it_chose(running: RunningApp) -> None:
+    history = ask(running.client(), "What does the NdPr price floor mean for Lynas?", mode="auto")
+    assert any(render.message_text(m).startswith("### ") for m in history)
+    boxes = titled(history, "✓ Verified") + titled(history, "Verification")
+    assert boxes and "In-Depth Insights (asks what it means)" in boxes[0]["metadata"]["log"]
+
+
+def test_evidence_is_shown_before_the_answer(running: RunningApp) -> None:
+    job = running.client().submit(PRICE_Q, [], "brief", "", "", [], [], api_name="/ask")
+    updates = [history for history, _box in job]
+    previews = [h for h in updates if titled(h, "Reading ")]
+    assert previews, "the evidence box appears while the model reads"
+    first = previews[0]
+    assert "110" in render.message_text(titled(first, "Reading ")[0])
+    assert not any(m["role"] == "assistant" and not m.get("metadata") for m in first[1:])
+
+
+def test_brief_of_a_document_with_download(running: RunningApp) -> None:
+    doc = next(
+        d
+        for d in running.engine.index.documents()
+        if d.source == "mp-materials-dod-partnership-2025.md"
+    )
+    page, download = running.client().predict(doc.doc_id, api_name="/make_brief")
+    assert page.startswith("# Brief: ") and "## News Summary" in page and "## Sources" in page
+    assert Path(download).read_text(encoding="utf-8") == page
+    empty, nothing = running.client().predict(None, api_name="/make_brief")
+    assert "Pick a document" in empty and nothing is None
+
+
 def test_refusal_is_labelled_with_closest_passages(running: RunningApp) -> None:
     history = ask(running.client(), "What is the recipe for a good sourdough bread?")
     assert texts(history)[1].startswith(f"**{render.NO_ANSWER}.**")
