@@ -45,10 +45,8 @@ def explain(row: dict, embed: EmbeddingMemo) -> None:
         blocks = parse(draft)
         ctx = claim_contexts(blocks)
         claims = [c for b in blocks for c in b.claims]
-        verdicts = [x for x in v.claims if x.status != "structural" or not x.reason == "heading"]
-        for claim, verdict in zip(
-            [c for c in claims], [x for x in v.claims if x.reason != "heading"]
-        ):
+        verdicts = [x for x in v.claims if x.reason != "heading"]
+        for claim, verdict in zip(claims, verdicts):
             if is_structural(claim):
                 continue
             print(
