@@ -14,6 +14,7 @@ and sentence text, so a new run only adds the sentences that are new.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 from pathlib import Path
@@ -25,8 +26,15 @@ from rag.verify import is_structural  # noqa: E402
 
 
 def draft_sentences(row: dict) -> list[dict]:
-    """The factual sentences of one results row's draft, as unlabelled items."""
-    draft = row.get("draft") or ""
+    """The factual sentences of every draft of one results row (first draft and second
+    chance), as unlabelled items."""
+    out = []
+    for d, draft in enumerate(row.get("drafts") or [row.get("draft") or ""]):
+        out += _sentences(row, draft, f"{row['id']}#d{d + 1}")
+    return out
+
+
+def _sentences(row: dict, draft: str, prefix: str) -> list[dict]:
     out = []
     index = 0
     for block in parse(draft):
@@ -35,8 +43,9 @@ def draft_sentences(row: dict) -> list[dict]:
                 continue
             out.append(
                 {
-                    "id": f"{row['id']}#{index}",
+                    "id": f"{prefix}#{index}",
                     "question": row["question"],
+                    "mode": row.get("mode", "brief"),
                     "draft": draft,
                     "index": index,
                     "sentence": claim.render(),
@@ -52,6 +61,12 @@ def draft_sentences(row: dict) -> list[dict]:
     return out
 
 
+def _key(item: dict) -> str:
+    """A label belongs to a sentence *and* what it was checked against."""
+    cited = "|".join(item["passages"].get(str(n), "") for n in item["citations"])
+    return f"{item['sentence']}\n{hashlib.sha1(cited.encode()).hexdigest()[:12]}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("runs", nargs="+", type=Path)
@@ -61,13 +76,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.out.exists():
         for line in args.out.read_text(encoding="utf-8").splitlines():
             item = json.loads(line)
-            known[(item["id"].split("#")[0], item["sentence"])] = item
+            known[(item["id"].split("#")[0], item["passages_key"])] = item
     items: list[dict] = []
     for run in args.runs:
         for line in (run / "results.jsonl").read_text(encoding="utf-8").splitlines():
             row = json.loads(line)
             for item in draft_sentences(row):
-                previous = known.get((row["id"], item["sentence"]))
+                item["passages_key"] = _key(item)
+                previous = known.get((row["id"], item["passages_key"]))
                 if previous and previous.get("label"):
                     item.update({k: previous[k] for k in ("label", "supported_by", "note")})
                 items.append(item)
