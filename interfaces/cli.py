@@ -374,6 +374,18 @@ def eval_insights_command(
     return 0
 
 
+@eval_group.command("verifier")
+@click.argument("labelled", required=False)
+@click.option("--json", "as_json", is_flag=True, help="print the summary as JSON")
+def eval_verifier_command(labelled: str | None, as_json: bool) -> int:
+    """The verifier on labelled sentences of real drafts: kept-correct and let-through."""
+    from eval.verifier import DEFAULT_DRAFTS, run_verifier
+
+    report = run_verifier(Path(labelled) if labelled else DEFAULT_DRAFTS)
+    click.echo(json.dumps(report.summary(), indent=2) if as_json else report.markdown())
+    return 0
+
+
 @eval_group.command("compare")
 @click.argument("run_a")
 @click.argument("run_b")

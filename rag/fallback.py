@@ -8,7 +8,8 @@ the single unit of the evidence that best answers the question, marked as a quot
 
 A quote must still answer *this* question, or it is a refusal in disguise: it must match every
 kind of constraint the question fixes (its dates, years, identifiers, names; `rag.question`),
-hold what the question word asks for (a figure for "how much", a date for "when"), share enough of
+hold what the question word asks for (a sum of money for "how much did X invest", a figure for
+"how much", a date for "when"), not be a table's notes record (units and footnotes), share enough of
 the question's content words (`MIN_COVERAGE`) and be close enough in meaning (`MIN_COSINE`).
 Questions the documents do not answer (a year the table does not have) fail those tests and are
 still refused.
@@ -23,6 +24,7 @@ import numpy as np
 
 from rag.evidence import Passage, document_context, split_units
 from rag.question import answers_kind, question_constraints, unmet_constraint
+from rag.records import is_notes_record
 from rag.support import content_words, present, word_coverage
 
 #: Least share of the question's content words (stemmed; names count double) the quote must
@@ -54,7 +56,9 @@ def best_quote(
         context = document_context(p.hit)
         for unit, _line in split_units(p.text):
             text = unit.removeprefix("... ").strip()
-            if not text or len(text.split()) > MAX_WORDS or not answers_kind(question, text):
+            if not text or len(text.split()) > MAX_WORDS or is_notes_record(text):
+                continue
+            if not answers_kind(question, text):
                 continue
             if unmet_constraint(constraints, text, context):
                 continue

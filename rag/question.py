@@ -366,8 +366,19 @@ _KINDS = (
     (re.compile(r"\b(?:when|what year|which year|what date|how long|how soon)\b", re.I), "date"),
     (
         re.compile(
+            r"\bwhat (?:dollar |\$ ?)?(?:amount|sum)\b[^?]*\b(?:financ\w*|fund\w*|invest\w*|"
+            r"award\w*|loan\w*|grant\w*|money|dollars?)\b|\bwhat (?:dollar|\$) ?(?:amount|sum)\b|"
+            r"\bhow much\b[^?]*\b(?:spend\w*|spent|invest\w*|cost\w*|pay\w*|paid|award\w*|"
+            r"fund\w*|financ\w*|loan\w*|grant\w*|worth|rais\w*|money|dollars?)\b",
+            re.I,
+        ),
+        "money",
+    ),
+    (
+        re.compile(
             r"\b(?:how (?:much|many|large|big|fast)|what (?:share|percent\w*|price|value|amount|"
-            r"tonnage|number)|by how much)\b",
+            r"tonnage|number)|by how much|what (?:is|was|are|were) (?:the |its |their )?"
+            r"(?:[\w-]+ ){0,4}(?:price|share|percentage|amount|value|number|tonnage|capacity|total)s?)\b",
             re.I,
         ),
         "figure",
@@ -375,11 +386,13 @@ _KINDS = (
     (re.compile(r"\b(?:where|which (?:city|country|state|region))\b", re.I), "place"),
     (re.compile(r"\b(?:who|whom|which (?:company|companies|agency|firm))\b", re.I), "name"),
 )
+_CURRENCY = re.compile(r"[$€£¥]|\b(?:dollars?|usd|euros?|yuan|rmb|yen)\b", re.I)
 HAS_KIND = {
     "date": re.compile(
         r"\b(?:1[89]|20)\d{2}\b|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\s+\d",
         re.I,
     ),
+    "money": _CURRENCY,
     "figure": re.compile(r"\d"),
     "place": re.compile(r"\b(?:in|at|near|from|to)\s+(?:the\s+)?[A-Z][a-z]+"),
     "name": re.compile(r"\b[A-Z][a-z]+\.?\s+(?:[A-Z]\.\s+)?[A-Z][a-z]+|\b[A-Z]{2,}\b"),
@@ -387,7 +400,7 @@ HAS_KIND = {
 
 
 def answer_kind(question: str) -> str:
-    """What a question (part) asks for: "date", "figure", "place", "name" or ""."""
+    """What a question (part) asks for: "date", "money", "figure", "place", "name" or ""."""
     for pattern, kind in _KINDS:
         if pattern.search(question):
             return kind
@@ -395,10 +408,15 @@ def answer_kind(question: str) -> str:
 
 
 def answers_kind(question: str, answer: str) -> bool:
-    """Whether `answer` holds what the question word asks for: a figure for "how much", a date
-    or year for "when" (other questions: always). A brief answer without it does not answer."""
+    """Whether `answer` holds what the question word asks for: a sum of money for "how much
+    did X invest", a figure for "how much", a date or year for "when" (other questions: always). A brief answer without it does not answer."""
     kind = answer_kind(question)
     text = MARKER_RE.sub(" ", answer)  # "[2]" is not a figure
+    if kind == "money":  # a sum of money, or a figure under a currency heading ("$/kg")
+        quantities = [q for q in extract_quantities(text) if q.unit != "year"]
+        return any(q.unit == "money" for q in quantities) or bool(
+            quantities and _CURRENCY.search(text)
+        )
     if kind == "figure":
         return any(q.unit != "year" for q in extract_quantities(text))
     if kind == "date":

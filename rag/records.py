@@ -40,8 +40,9 @@ _WORD = re.compile(r"[A-Za-z][A-Za-z'-]+")
 _MASS = re.compile(r"^\s*(?:t|tons?|tonnes?|metric tons?|kg|kilograms?|mt|kt)\b", re.IGNORECASE)
 #: Words too common in table labels and headers to identify a row ("total", "estimated").
 _GENERIC_WORDS = """total rounded estimated estimate average other others and the of in for from
-with rare earth earths oxide equivalent reo metric tons ton note notes percent value"""
-_GENERIC = frozenset(_GENERIC_WORDS.split())
+with rare earth earths oxide equivalent reo metric tons ton note notes percent value per dollars
+kilograms kilogram pounds minimum maximum purity grade"""
+_GENERIC = frozenset(stem(w) for w in _GENERIC_WORDS.split())  # compared with stemmed words
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,13 @@ class RecordCheck:
 def is_record(line: str) -> bool:
     """Whether `line` is a table record ("row label: column = value; ...")."""
     return " = " in line and ": " in line and bool(RECORD_LINE.match(line))
+
+
+def is_notes_record(line: str) -> bool:
+    """Whether `line` is a table's notes record ("<caption>, notes: t = metric tons; note 12 =
+    ..."): units and footnotes, never an answer by itself."""
+    label = line.strip().removeprefix("... ").partition(": ")[0]
+    return is_record(line.strip()) and label.lower().endswith((", notes", ", note"))
 
 
 def parse_records(passage: str) -> list[Cell]:

@@ -84,6 +84,7 @@ _ANAPHORA = re.compile(
     r"project|plant|government|ministry|country|deal|move|ban|quota|policy|rule|rules))\b",
     re.IGNORECASE,
 )
+_MARKER_NUMBER = re.compile(r"\[(\d+)\]")
 _TURN = re.compile(r"\b(?:but|however|although|though|while|whereas|yet|except)\b|;", re.I)
 _GENERIC = (
     "here below summary summarize summarise sum overall key points takeaways insights findings "
@@ -106,11 +107,14 @@ class ClaimVerdict:
         return asdict(self)
 
     def renumbered(self, mapping: Mapping[int, int]) -> ClaimVerdict:
-        """The verdict with its citations and quotes under other source numbers."""
+        """The verdict with its citations, quotes and reason under other source numbers."""
         return replace(
             self,
             citations=[mapping[n] for n in self.citations if n in mapping],
             evidence={mapping[n]: q for n, q in self.evidence.items() if n in mapping},
+            reason=_MARKER_NUMBER.sub(
+                lambda m: f"[{mapping.get(int(m[1]), int(m[1]))}]", self.reason
+            ),
         )
 
 

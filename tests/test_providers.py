@@ -27,7 +27,7 @@ from ree.runtime.chat import LLMUnavailable, get_chat_model
 from ree.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
-QUESTION = "What price floor did the US Department of Defense agree with MP Materials for NdPr?"
+QUESTION = "What price floor for NdPr products did DoD commit to?"
 
 
 def free_port() -> int:

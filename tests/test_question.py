@@ -6,6 +6,7 @@ import pytest
 
 from rag.question import (
     DateConstraint,
+    answer_kind,
     answers_kind,
     question_constraints,
     question_parts,
@@ -98,6 +99,17 @@ def test_identifiers_and_names() -> None:
         "Who leads the U.S.-Australia Critical Minerals Supply Security Response Group?"
     )
     assert not unmet_constraint(long, "The Critical Minerals Supply Security Response Group ...")
+
+
+def test_money_questions_need_a_sum_of_money() -> None:
+    spend = "How much is the Department of War spending on the gallium refinery?"
+    assert answer_kind(spend) == "money"
+    assert answer_kind("What dollar amount of financing does the framework commit?") == "money"
+    assert not answers_kind(spend, "It will invest in a 100 metric ton-per-year refinery [1].")
+    assert answers_kind(spend, "It will invest $150 million in the refinery [1].")
+    assert answers_kind("How much did buyers pay?", "Nd oxide: price 2024 ($/kg) = 56 [1].")
+    assert answer_kind("What was the 2024 average price of praseodymium oxide?") == "figure"
+    assert answer_kind("What price floor did DoD agree?") == "figure"
 
 
 def test_answers_kind() -> None:

@@ -222,7 +222,7 @@ def test_brief_of_a_document_with_download(running: RunningApp) -> None:
     )
     page, download = running.client().predict(doc.doc_id, api_name="/make_brief")
     assert page.startswith("# Brief: ") and "## News Summary" in page and "## Sources" in page
-    assert Path(download).read_text(encoding="utf-8") == page
+    assert Path(download).read_text(encoding="utf-8").strip() == page.strip()
     empty, nothing = running.client().predict(None, api_name="/make_brief")
     assert "Pick a document" in empty and nothing is None
 
@@ -528,4 +528,6 @@ def test_render_removed_and_repaired_claims() -> None:
         "Prices doubled in 2024" in box["content"]
         and "figure 2024 not in \\[2\\]" in box["content"]
     )
-    assert box["metadata"]["log"] == ("retrieval 0.05 s · first token 1.2 s · total 4.5 s · qwen")
+    assert box["metadata"]["log"] == (
+        "Brief · retrieval 0.05 s · first token 1.2 s · total 4.5 s · qwen"
+    )

@@ -5,10 +5,10 @@ Insights and asks again, uploads a Markdown note and finds it in the Library tab
 to test-output/ui/ (gitignored) for a human look. Every request the page makes must stay on the
 local server: anything else is aborted and fails the test (the UI must work offline).
 
-The LLM is a `ScriptedChatModel` whose replies are written against the evidence the engine will
-really show (computed first with the same deterministic retrieval): a brief answer, then an
-insights answer with one wrong citation and two unsupported bullets, so the page shows the
-verifier at work ("2 unsupported sentences removed, 1 citation repaired").
+The LLM is a fake whose replies are written against the evidence the engine really shows: a
+brief answer (computed first with the same deterministic retrieval), then, for each In-Depth
+Insights section, bullets built from that section's own sources with one wrong citation and one
+invented sentence, so the page shows the verifier removing and repairing.
 """
 
 from __future__ import annotations
@@ -18,10 +18,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from langchain_core.messages import BaseMessage
 from test_ingest_support import pipeline_embedder
 from test_ui import PRICE_Q, RunningApp, build_engine
 
-from fakes import ScriptedChatModel
+from fakes import _SOURCE, _StreamingFake
 from rag.engine import Engine
 
 expect = pytest.importorskip("playwright.sync_api", reason="needs playwright (dev extra)").expect
@@ -56,11 +57,11 @@ def running(
     tmp_path_factory: pytest.TempPathFactory, embedder_home: Path, embedder
 ) -> Iterator[RunningApp]:  # noqa: ANN001
     pipeline_embedder(embedder_home)
-    # a roomy evidence budget: the scripted insights answer cites three different passages
+    # evidence_tokens: the brief reply is written against the evidence of this budget
     probe: Engine = build_engine(
         tmp_path_factory.mktemp("ui-browser-home"), embedder, condense="rules", evidence_tokens=700
     )
-    model = ScriptedChatModel(replies=[brief_reply(probe), insights_reply(probe)])
+    model = FlawedInsightsModel(brief=brief_reply(probe))
     engine = Engine(probe.settings, index=probe.index, embedder=embedder, model=model)
     server = RunningApp(engine)
     yield server
@@ -83,27 +84,51 @@ def brief_reply(engine: Engine) -> str:
     return f"{sentence.rstrip('.')} [{n}]."
 
 
-def insights_reply(engine: Engine) -> str:
-    ev = evidence(engine, INSIGHTS_Q)
-    tech = passage_with(ev, "extraction and separation technology")
-    extra = passage_with(ev, "0.1% or more")
-    wrong = passage_with(ev, "390,000")  # mine production: not where the April 2025 step is
-    return (
-        "### How far did the controls reach?\n"
-        "- Technology first: In December 2023 China added rare earth extraction and separation "
-        f"technology to the prohibited export list [{tech}].\n"
-        "- Elements next: On 4 April 2025 China placed export licensing requirements on seven "
-        f"medium and heavy rare earth elements [{wrong}].\n"
-        "- Extraterritorial rule: Foreign-made products containing Chinese-origin rare earths "
-        "worth 0.1% or more of the product's value would need a Chinese export licence "
-        f"[{extra}].\n"
-        "### What changed by late 2025?\n"
-        "- Suspension: China would suspend the global implementation of the export controls "
-        f"announced on 9 October 2025 [{extra}].\n"
-        "- Europe: China banned all rare earth exports to Europe from 1 January 2026 "
-        f"[{extra}].\n"
-        f"- Prices: The controls doubled NdPr prices within a week [{tech}].\n"
-    )
+#: The model's heading for each lens (keyed by a word of the lens's focus).
+HEADINGS = {
+    "strategic": "How far did the controls reach?",
+    "market": "What do the controls mean for magnet buyers?",
+    "investors": "What should investors weigh after the controls?",
+}
+#: A sentence no passage supports, with a date no passage holds: the verifier must remove it.
+INVENTED = "China banned all rare earth exports to Europe from 1 January 2026"
+
+
+class FlawedInsightsModel(_StreamingFake):
+    """Brief prompts get `brief`; each In-Depth Insights section prompt gets a section written
+    against the sources in that prompt: one well-cited bullet, one bullet citing the wrong
+    source (when the section has two), and one invented bullet, so the page shows the verifier
+    removing and repairing."""
+
+    brief: str
+
+    @property
+    def _llm_type(self) -> str:
+        return "flawed-insights-fake"
+
+    def reply(self, messages: list[BaseMessage]) -> str:
+        prompt = str(messages[-1].content)
+        if "\nAngle: " not in prompt:
+            return self.brief
+        focus = re.findall(r"^Angle: (.*)$", prompt, re.M)[-1]
+        heading = next((h for word, h in HEADINGS.items() if word in focus), "What else?")
+        sources = [(int(n), _first_sentence(body)) for n, body in _SOURCE.findall(prompt)]
+        sources = [(n, s) for n, s in sources if s]
+        (first, good), *rest = sources
+        bullets = [f"- **Main point**: {good} [{first}]."]
+        if rest:
+            bullets.append(f"- **Wrong source**: {rest[0][1]} [{first}].")
+        bullets.append(f"- **Invented**: {INVENTED} [{first}].")
+        return f"### {heading}\n" + "\n".join(bullets)
+
+
+def _first_sentence(body: str) -> str:
+    """The first sentence of a source long enough to be a claim, without its full stop."""
+    for sentence in re.split(r"(?<=[.!?])\s+|\n", body):
+        sentence = sentence.strip(" .-")
+        if len(sentence) > 40 and not sentence.startswith(("...", "|", "#")):
+            return sentence
+    return ""
 
 
 @pytest.fixture
@@ -218,11 +243,13 @@ def test_chat_insights_and_library_in_a_browser(
     page.screenshot(path=str(SHOTS / "insights.png"), full_page=True)
 
     # 3. the verification box: what was removed or repaired, and why
-    outcome = chat.get_by_text("Verification: 2 unsupported sentences removed, 1 citation repaired")
+    outcome = chat.get_by_text(
+        re.compile(r"Verification: \d+ unsupported sentences? removed, \d+ citations? repaired")
+    ).first
     outcome.click()  # open the box: the removed claims are listed with the reason
-    removed = chat.get_by_text(re.compile(r"China banned all rare earth exports to Europe"))
+    removed = chat.get_by_text(re.compile(INVENTED)).first
     removed.wait_for()
-    expect(chat.get_by_text(re.compile(r"figure\(s\) not in cited"))).to_be_visible()
+    expect(chat.get_by_text(re.compile(r"figure\(s\) not in cited")).first).to_be_visible()
     scroll_to_top_of_chat(page, outcome)
     page.screenshot(path=str(SHOTS / "verification.png"), full_page=True)
 

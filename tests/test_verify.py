@@ -252,3 +252,14 @@ def test_a_source_list_does_not_complete_a_claim(embed) -> None:
     claim = "The March 2025 White House fact sheet says China will issue general licenses"
     v = verify_answer(f"{claim} [1].", passages, embed=embed, documents={1: "wh", 2: "wh"})
     assert v.claims[0].status == "removed"
+
+
+def test_a_renumbered_verdict_names_the_new_numbers_everywhere() -> None:
+    from rag.verify import ClaimVerdict
+
+    verdict = ClaimVerdict(
+        "Prices doubled.", [1, 2], "removed", "figure(s) not in cited [2]: 2026", {2: "q"}
+    )
+    moved = verdict.renumbered({1: 5, 2: 7})
+    assert moved.citations == [5, 7] and moved.evidence == {7: "q"}
+    assert moved.reason == "figure(s) not in cited [7]: 2026"

@@ -372,7 +372,7 @@ def _library_tab(gr: Any, settings: "Settings") -> SimpleNamespace:
     gr.Markdown("#### Brief of a document")
     with gr.Row(equal_height=True):
         brief_doc = gr.Dropdown(
-            [], label="Document", elem_id="ree-brief-select", scale=4, allow_custom_value=False
+            [], label="Document", elem_id="ree-brief-select", scale=4, allow_custom_value=True
         )
         brief_button = gr.Button("Brief", variant="primary", scale=1, elem_id="ree-brief")
     brief_file = gr.File(label="Download the brief (Markdown)", elem_id="ree-brief-file")
