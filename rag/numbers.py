@@ -48,6 +48,29 @@ from decimal import Decimal
 from ree.text import MARKER_RE
 
 Unit = str  # "percent" | "money" | "year" | "id" | ""
+Bound = str  # "lower" (more than), "upper" (up to), "approx" (about) or "" (exact)
+
+#: Words just before a figure that make it a bound or an estimate rather than the value itself.
+_BOUNDS = (
+    (
+        "lower",
+        re.compile(
+            r"\b(?:more than|over|above|at least|exceeding|in excess of|upwards of|>)(?:\s+an?)?\s*$"
+        ),
+    ),
+    (
+        "upper",
+        re.compile(
+            r"\b(?:up to|less than|fewer than|under|below|at most|no more than|<)(?:\s+an?)?\s*$"
+        ),
+    ),
+    (
+        "approx",
+        re.compile(
+            r"\b(?:about|around|approximately|roughly|some|nearly|almost|circa|~)(?:\s+an?)?\s*$"
+        ),
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -58,6 +81,7 @@ class Quantity:
     unit: Unit
     raw: str = field(default="", compare=False)
     step: float = field(default=1.0, compare=False)  # size of the last written digit
+    bound: Bound = field(default="", compare=False)  # "more than 40%" -> "lower"
 
 
 _SCALES = {
@@ -154,7 +178,9 @@ def extract_quantities(text: str, *, number_words: bool = False) -> list[Quantit
 
 @functools.lru_cache(maxsize=4096)  # the verifier reads the same passages for every claim
 def _extract(text: str, number_words: bool) -> tuple[Quantity, ...]:
-    found = [q for m in _scan(text) for q in m.quantities]
+    found = [
+        replace(q, bound=_bound_before(text, m.start)) for m in _scan(text) for q in m.quantities
+    ]
     if number_words:
         for m in _WORD_RE.finditer(_blank_markers(text)):
             scale = _SCALES[m.group("scale").lower()] if m.group("scale") else 1
@@ -184,13 +210,30 @@ def normalize_numbers(text: str) -> str:
 
 
 def unsupported_quantities(claim: str, passage: str) -> list[Quantity]:
-    """The claim's figures that the passage does not contain (see module notes on tolerance)."""
+    """The claim's figures that the passage does not contain (see module notes on tolerance),
+    or contains only as another kind of bound ("40%" where the passage says "more than 40%")."""
     available = extract_quantities(passage, number_words=True)
     missing: list[Quantity] = []
     for q in extract_quantities(claim):
-        if q not in missing and not any(_matches(q, p) for p in available):
+        if q not in missing and not any(
+            _matches(q, p) and _bounds_agree(q.bound, p.bound) for p in available
+        ):
             missing.append(q)
     return missing
+
+
+def _bound_before(text: str, start: int) -> Bound:
+    """Whether the words just before a figure make it a bound or an estimate."""
+    before = text[max(0, start - 24) : start].lower()
+    return next((name for name, pattern in _BOUNDS if pattern.search(before)), "")
+
+
+def _bounds_agree(claim: Bound, passage: Bound) -> bool:
+    """An exact or approximate figure may be restated with or without "about"; "more than" and
+    "up to" must be kept (a ceiling stated as the value overstates it)."""
+    if passage in ("lower", "upper"):
+        return claim == passage
+    return claim in ("", "approx")
 
 
 def _matches(claim: Quantity, passage: Quantity) -> bool:

@@ -300,16 +300,14 @@ def unmet_constraint(constraints: Constraints, passage: str, document: str = "")
 
 
 def _subject_names(names: tuple[str, ...]) -> tuple[str, ...]:
-    """The names a question is about: its names that are not institutions or officials acting
-    or reporting ("What did the DoD award MP Materials?" is about MP Materials), or all of them
-    when it names only those."""
+    """The names a question is about: its names that are not institutions, governments or
+    officials acting or reporting ("What did the DoD award MP Materials?" is about MP Materials).
+    A question naming only those ("What did U.S. policy target?") binds no name: the actor is
+    the frame of the question, and a government's own documents rarely repeat its name."""
     from rag.lexicon import lexicon
 
     actors = lexicon().actor_names
-    subjects = tuple(
-        n for n in names if not set(_NAME_TOKEN.findall(_fold_names(n.lower()))) <= actors
-    )
-    return subjects or names
+    return tuple(n for n in names if not set(_NAME_TOKEN.findall(_fold_names(n.lower()))) <= actors)
 
 
 _ANY_YEAR = re.compile(r"(?<![\d,.])(?:1[89]|20)\d{2}(?!\d|,\d)")

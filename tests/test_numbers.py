@@ -184,3 +184,17 @@ def test_identifiers_are_one_figure_kept_as_written() -> None:
     ]
     text = "Section 232 and 42 U.S.C. 13344 cover 25,300 t"
     assert normalize_numbers(text) == "Section 232 and 42 U.S.C. 13344 cover 25300 t"
+
+
+def test_a_bound_must_be_kept_when_the_figure_is_restated() -> None:
+    assert unsupported_quantities("China faced a 245% tariff", "up to a 245% tariff")
+    assert not unsupported_quantities("China faced up to 245%", "up to a 245% tariff")
+    assert unsupported_quantities("Bayan Obo holds 40% of reserves", "more than 40% of reserves")
+    assert not unsupported_quantities("Bayan Obo holds over 40%", "more than 40% of reserves")
+    assert unsupported_quantities("more than 500,000 EV motors", "500,000 EV motors annually")
+    assert not unsupported_quantities("about 90% of refining", "90% of refining")  # a hedge
+    assert not unsupported_quantities("90% of refining", "around 90% of refining")
+    assert [q.bound for q in extract_quantities("moreover 40% and over $1 billion")] == [
+        "",
+        "lower",
+    ]
