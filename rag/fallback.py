@@ -6,8 +6,10 @@ USGS table is not in the library. So, after the second chance has failed too, th
 the single unit of the evidence that best answers the question, marked as a quote
 ("The documents say: "..." [1]"), instead of refusing.
 
-A quote must still answer *this* question, or it is a refusal in disguise: it must match every
-kind of constraint the question fixes (its dates, years, identifiers, names; `rag.question`),
+A quote must still answer *this* question, or it is a refusal in disguise: it and its passage
+must match every kind of constraint the question fixes (its dates, years, identifiers, names;
+`rag.question`: a 2023 table row's passage does not answer for 2025), it must hold every name
+of the question its document's title does not (an element, a company, a country),
 hold what the question word asks for (a sum of money for "how much did X invest", a figure for
 "how much", a date for "when"), not be a table's notes record (units and footnotes), share enough of
 the question's content words (`MIN_COVERAGE`) and be close enough in meaning (`MIN_COSINE`).
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rag.elements import ELEMENT_NAMES
 from rag.evidence import Passage, document_context, split_units
 from rag.question import answers_kind, question_constraints, unmet_constraint
 from rag.records import is_notes_record
@@ -54,6 +57,11 @@ def best_quote(
     candidates: list[tuple[int, str, float]] = []
     for p in passages:
         context = document_context(p.hit)
+        if unmet_constraint(constraints, p.text, context):  # the passage is about another year
+            continue
+        title_words = content_words(context)
+        wanted = {w: n for w, n in question_words.items() if not present(w, title_words)}
+        names = [w for w, name in wanted.items() if name or w in ELEMENT_NAMES]
         for unit, _line in split_units(p.text):
             text = unit.removeprefix("... ").strip()
             if not text or len(text.split()) > MAX_WORDS or is_notes_record(text):
@@ -63,10 +71,12 @@ def best_quote(
             if unmet_constraint(constraints, text, context):
                 continue
             # the document's title answers for the words it holds ("the supplier newsletter");
-            # the quote itself must hold the rest (what the newsletter said about *prices*)
-            title_words = content_words(context)
-            wanted = {w: n for w, n in question_words.items() if not present(w, title_words)}
-            coverage = word_coverage(wanted, content_words(text)) if wanted else 0.0
+            # the quote itself must hold the rest (what the newsletter said about *prices*), and
+            # every name among them (the dysprosium row does not answer for praseodymium)
+            unit_words = content_words(text)
+            if not all(present(w, unit_words) for w in names):
+                continue
+            coverage = word_coverage(wanted, unit_words) if wanted else 0.0
             if coverage >= MIN_COVERAGE:
                 candidates.append((p.n, text, coverage))
     if not candidates:

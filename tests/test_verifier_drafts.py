@@ -15,8 +15,8 @@ from collections import Counter
 import pytest
 
 from eval.verifier import DEFAULT_DRAFTS, factual_verdicts, load_labelled_drafts, measure
-from ree.runtime.memo import EmbeddingMemo
 from rag.verify import verify_answer
+from ree.runtime.memo import EmbeddingMemo
 
 LABELS = {"supported", "unsupported", "refusal"}
 
@@ -34,7 +34,9 @@ def test_every_line_is_labelled_against_the_passages_it_names() -> None:
 
 
 def test_factual_verdicts_line_up_with_the_labelled_sentences() -> None:
-    draft = "### Prices\n- **Floor**: DoD set a $110 floor [1].\n- **Length**: It runs 10 years [1]."
+    draft = (
+        "### Prices\n- **Floor**: DoD set a $110 floor [1].\n- **Length**: It runs 10 years [1]."
+    )
     verification = verify_answer(draft, {1: "DoD set a $110 floor for 10 years."}, embed=None)
     verdicts = factual_verdicts(draft, verification.claims)
     assert [v.text for v in verdicts] == ["DoD set a $110 floor.", "It runs 10 years."]

@@ -1,0 +1,59 @@
+"""The quoted fallback answers only what the question asks (`rag.fallback.best_quote`)."""
+
+from __future__ import annotations
+
+from test_evidence import hit
+
+from rag.evidence import Passage
+from rag.fallback import best_quote
+
+PRICES = (
+    "Salient statistics\n"
+    "Price, average, dollars per kilogram: Dysprosium oxide, 99.5% minimum: 2023 = 330 $/kg; "
+    "2024 (estimated) = 260 $/kg\n"
+    "Price, average, dollars per kilogram: Neodymium oxide, 99.5% minimum: 2023 = 78 $/kg; "
+    "2024 (estimated) = 56 $/kg"
+)
+PRODUCTION = (
+    "World mine production\n"
+    "China: mine production 2023 = 255,000 t; mine production 2024 (estimated) = 270,000 t\n"
+    "World mine production and reserves, notes: t = metric tons; note 12 = estimated"
+)
+
+
+def passage(text: str, n: int = 1) -> Passage:
+    return Passage(n, hit(text, title="Rare Earths", published="2025-02-25"), text)
+
+
+def test_a_quote_holds_the_element_the_question_names() -> None:
+    asked = "What was the 2024 average price of neodymium oxide?"
+    quote = best_quote(asked, [passage(PRICES)], embed=None)
+    assert quote is not None and "Neodymium" in quote.text and "Dysprosium" not in quote.text
+    assert (
+        best_quote(
+            "What was the 2024 average price of praseodymium oxide?", [passage(PRICES)], None
+        )
+        is None
+    )
+
+
+def test_no_quote_from_a_passage_about_other_years_or_from_notes() -> None:
+    assert best_quote("What was China's mine production in 2024?", [passage(PRODUCTION)], None)
+    assert (
+        best_quote("What was China's mine production in 2025?", [passage(PRODUCTION)], None) is None
+    )
+    quote = best_quote(
+        "What are the notes and units of world mine production?", [passage(PRODUCTION)], None
+    )
+    assert quote is None or "notes:" not in quote.text
+
+
+def test_a_money_question_is_not_answered_by_a_tonnage() -> None:
+    text = (
+        "Fact sheet\n- The Department of War will invest in a 100 metric ton-per-year gallium "
+        "refinery in Western Australia."
+    )
+    asked = (
+        "How much is the Department of War spending on the gallium refinery in Western Australia?"
+    )
+    assert best_quote(asked, [passage(text)], None) is None
