@@ -8,8 +8,9 @@ the single unit of the evidence that best answers the question, marked as a quot
 
 A quote must still answer *this* question, or it is a refusal in disguise: it and its passage
 must match every kind of constraint the question fixes (its dates, years, identifiers, names;
-`rag.question`: a 2023 table row's passage does not answer for 2025), it must hold every name
-of the question its document's title does not (an element, a company, a country),
+`rag.question`: a 2023 table row's passage does not answer for 2025), it must hold every element
+and subject name of the question its document's title does not (the dysprosium row does not
+answer for praseodymium; governments and agencies are not subjects),
 hold what the question word asks for (a sum of money for "how much did X invest", a figure for
 "how much", a date for "when"), not be a table's notes record (units and footnotes), share enough of
 the question's content words (`MIN_COVERAGE`) and be close enough in meaning (`MIN_COSINE`).
@@ -26,7 +27,7 @@ import numpy as np
 
 from rag.elements import ELEMENT_NAMES
 from rag.evidence import Passage, document_context, split_units
-from rag.question import answers_kind, question_constraints, unmet_constraint
+from rag.question import answers_kind, question_constraints, subject_names, unmet_constraint
 from rag.records import is_notes_record
 from rag.support import content_words, present, word_coverage
 
@@ -54,6 +55,7 @@ def best_quote(
     """The evidence unit that best answers `question` and passes every check, or None."""
     constraints = question_constraints(question)
     question_words = content_words(question)
+    subject_words = content_words(" ".join(subject_names(constraints.names)))
     candidates: list[tuple[int, str, float]] = []
     for p in passages:
         context = document_context(p.hit)
@@ -61,7 +63,7 @@ def best_quote(
             continue
         title_words = content_words(context)
         wanted = {w: n for w, n in question_words.items() if not present(w, title_words)}
-        names = [w for w, name in wanted.items() if name or w in ELEMENT_NAMES]
+        names = [w for w in wanted if w in ELEMENT_NAMES or present(w, subject_words)]
         for unit, _line in split_units(p.text):
             text = unit.removeprefix("... ").strip()
             if not text or len(text.split()) > MAX_WORDS or is_notes_record(text):
@@ -72,7 +74,7 @@ def best_quote(
                 continue
             # the document's title answers for the words it holds ("the supplier newsletter");
             # the quote itself must hold the rest (what the newsletter said about *prices*), and
-            # every name among them (the dysprosium row does not answer for praseodymium)
+            # the element and subject names among them
             unit_words = content_words(text)
             if not all(present(w, unit_words) for w in names):
                 continue

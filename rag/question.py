@@ -293,13 +293,13 @@ def unmet_constraint(constraints: Constraints, passage: str, document: str = "")
         for i in constraints.identifiers
     ):
         return f"the question is about {constraints.identifiers[0]}"
-    names = _subject_names(constraints.names)
+    names = subject_names(constraints.names)
     if names and not any(_name_in(n, both) for n in names):
         return f"the question is about {names[0]}"
     return ""
 
 
-def _subject_names(names: tuple[str, ...]) -> tuple[str, ...]:
+def subject_names(names: tuple[str, ...]) -> tuple[str, ...]:
     """The names a question is about: its names that are not institutions, governments or
     officials acting or reporting ("What did the DoD award MP Materials?" is about MP Materials).
     A question naming only those ("What did U.S. policy target?") binds no name: the actor is
