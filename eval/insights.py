@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from eval.metrics import citation_precision, citation_recall, must_include_hits, summarize_latency
-from eval.suite import SuiteError
+from eval.suite import SuiteError, suite_lines
 
 _HEADING = re.compile(r"^###\s+(.+)$")
 _BULLET = re.compile(r"^-\s+(?:\*\*(?P<label>[^*]+)\*\*:\s+)?(?P<claim>.+)$")
@@ -50,14 +50,7 @@ def load_insight_suite(path: str | Path) -> list[InsightItem]:
     """The items of an insights suite; a malformed line fails with its file and line."""
     path = Path(path)
     items = []
-    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        where = f"{path.name}:{lineno}"
-        try:
-            raw = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise SuiteError(f"{where}: not valid JSON ({exc.msg})") from None
+    for _lineno, where, raw in suite_lines(path):
         kind = raw.get("kind")
         if kind not in ("question", "brief"):
             raise SuiteError(f"{where}: kind must be 'question' or 'brief'")

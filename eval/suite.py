@@ -20,6 +20,7 @@ question that looks answerable); the suites' own tests check which values they u
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -94,6 +95,20 @@ def parse_item(raw: object, where: str) -> QAItem:
     )
 
 
+def suite_lines(path: Path) -> Iterator[tuple[int, str, Any]]:
+    """(line number, "file:line", parsed JSON) for each non-blank line of a JSONL suite; a line
+    that is not JSON fails with its file and line."""
+    with path.open(encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            where = f"{path.name}:{lineno}"
+            try:
+                yield lineno, where, json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise SuiteError(f"{where}: invalid JSON ({exc.msg})") from None
+
+
 def load_suite(path: str | Path) -> list[QAItem]:
     """All items of a suite file, in file order; blank lines are allowed, duplicate ids are not."""
     path = Path(path)
@@ -101,22 +116,12 @@ def load_suite(path: str | Path) -> list[QAItem]:
         raise SuiteError(f"{path}: suite file not found")
     items: list[QAItem] = []
     seen: dict[str, int] = {}
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            where = f"{path.name}:{lineno}"
-            try:
-                raw = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise SuiteError(f"{where}: invalid JSON ({exc.msg})") from None
-            item = parse_item(raw, where)
-            if item.id in seen:
-                raise SuiteError(
-                    f"{where}: duplicate id {item.id!r} (first on line {seen[item.id]})"
-                )
-            seen[item.id] = lineno
-            items.append(item)
+    for lineno, where, raw in suite_lines(path):
+        item = parse_item(raw, where)
+        if item.id in seen:
+            raise SuiteError(f"{where}: duplicate id {item.id!r} (first on line {seen[item.id]})")
+        seen[item.id] = lineno
+        items.append(item)
     if not items:
         raise SuiteError(f"{path}: the suite has no items")
     return items
