@@ -26,7 +26,7 @@ from ingest.document import LoadedDocument, Section
 from ree.text import split_sentences
 
 #: Bumped whenever chunk boundaries change for the same input, so existing indexes re-chunk.
-CHUNKER_VERSION = "5"
+CHUNKER_VERSION = "6"
 #: Characters per token never exceed this for the text we cut by characters; bounds the search.
 _MAX_CHARS_PER_TOKEN = 8
 

@@ -267,6 +267,11 @@ def _suite_errors_as_lines(run: Any) -> Any:
         raise CommandError(str(exc)) from None
 
 
+def _id_list(ids: str | None) -> list[str] | None:
+    """ "c001, c002" -> ["c001", "c002"]; nothing given -> None (every item)."""
+    return [i.strip() for i in ids.split(",") if i.strip()] if ids else None
+
+
 @eval_group.command("qa")
 @click.argument("suite")
 @click.option("--corpus", required=True, help="folder of documents the suite is about")
@@ -296,7 +301,7 @@ def eval_qa_command(
     from eval.report import format_summary
     from eval.runner import run_qa
 
-    wanted = [i.strip() for i in ids.split(",") if i.strip()] if ids else None
+    wanted = _id_list(ids)
     run = _suite_errors_as_lines(
         lambda: run_qa(
             suite,
@@ -358,7 +363,7 @@ def eval_insights_command(
         if not sep:
             raise CommandError(f"--corpus takes NAME=DIR, got {pair!r}")
         folders[name] = folder
-    wanted = [i.strip() for i in ids.split(",") if i.strip()] if ids else None
+    wanted = _id_list(ids)
     summary = _suite_errors_as_lines(
         lambda: run_insights(
             suite,

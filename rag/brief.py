@@ -2,9 +2,9 @@
 In-Depth Insights.
 
 - **News Summary**: 3-5 sentences of what the document reports, each cited to it. A document too
-  long for one prompt is summarized map-reduce: each group of its chunks gives its main facts
-  (verified against that group), and the summary is written from those facts and verified
-  against the document's passages.
+  long for one prompt is summarized map-reduce: each group of its chunks gives its key
+  sentences (extractive, no generation), and the model writes the summary from them in one
+  generation, verified against them.
 - **Background**: context from *other* documents of the library (earlier figures, related
   policies, disagreeing numbers, with their dates), retrieved with the document's title and
   summary, each sentence cited and verified.
@@ -16,24 +16,43 @@ is verified like an answer (no constraint binding: background is about other dat
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from rag.evidence import Passage, build_evidence, document_context, render_sources
+import numpy as np
+
+from rag.evidence import (
+    Embed,
+    Passage,
+    build_evidence,
+    document_context,
+    render_sources,
+    split_units,
+)
 from rag.insights import Numbering, renumber
+from rag.records import is_record
 from rag.retriever import Hit
 from rag.types import Brief, Citation, ClaimRecord, EvidenceShown
+from rag.verify import ClaimVerdict
 from ree.text import count_tokens
 
 if TYPE_CHECKING:
     from rag.engine import Engine, _Clock
-    from rag.verify import ClaimVerdict
     from ree.index import DocumentRecord
 
-#: A document whose text fits this many tokens is summarized in one prompt; a longer one
-#: map-reduce, in groups of about this size.
+#: Token budget of the News Summary's sources block; a longer document is mapped in groups of
+#: chunks of about this size, each giving its key sentences (at least `MIN_GROUP_TOKENS`).
 SUMMARY_TOKENS = 600
+MIN_GROUP_TOKENS = 60
+#: The summary's question (the title is in every source label; a question naming it made the
+#: small model open with "<title> report: ...").
+SUMMARY_QUESTION = "What does the document report?"
+#: An extractive News Summary has this many sentences, each at least `SUMMARY_MIN_WORDS` long.
+SUMMARY_SENTENCES = 4
+SUMMARY_MIN_WORDS = 8
+REDUNDANCY = 0.5
 #: Token budget of the Background's sources block.
 BACKGROUND_TOKENS = 350
 
@@ -65,6 +84,17 @@ def find_document(documents: list[DocumentRecord], source: str) -> DocumentRecor
     )
 
 
+def document_subject(title: str) -> str:
+    """What a document is about, for the insights' headings: its title without a site suffix
+    ("... | Rare Earth Price Watch") and, for a "Topic: headline" title, the topic unless it is a
+    column name of two words or fewer ("Price watch: a $110 floor" -> "a $110 floor")."""
+    text = title.split(" | ")[0].strip()
+    head, colon, tail = text.partition(": ")
+    if not colon or not tail.strip():
+        return text
+    return head.strip() if len(head.split()) > 2 else tail.strip().rstrip("?")
+
+
 @dataclass
 class _Part:
     text: str
@@ -89,7 +119,7 @@ def write_brief(
     passages = list(numbering.passages.values())
     verdicts = summary.claims + background.claims
     body = f"{summary.text}\n\n{background.text}"
-    cited = {c.n: c for c in engine._citations(body, passages, verdicts) + insights.citations}
+    cited = {c.n: c for c in engine.citations_for(body, passages, verdicts) + insights.citations}
     yield Brief(
         source=doc.source,
         title=doc.title,
@@ -110,30 +140,99 @@ def write_brief(
 def _summary(
     engine: Engine, doc: DocumentRecord, hits: list[Hit], numbering: Numbering, clock: _Clock
 ) -> Iterator[EvidenceShown | str]:
-    question = f"What does {doc.title} report?"
-    total = sum(count_tokens(h.text) for h in hits)
-    if total <= SUMMARY_TOKENS:
-        passages = build_evidence(hits, doc.title, SUMMARY_TOKENS, engine.embed)
+    question = SUMMARY_QUESTION
+    passages = _key_passages(hits, f"{doc.title}: {question}", engine)
+    if engine.settings.brief_summary == "written":
         part = yield from _written(engine, "brief_summary", question, passages, numbering, clock)
         return part
-    facts: list[str] = []
-    claims: list = []
-    for group in _groups(hits):  # map: each group's main facts, verified against the group
-        passages = build_evidence(group, doc.title, SUMMARY_TOKENS, engine.embed)
-        mapping = numbering.add(passages)
-        draft = engine.part_generation("brief_summary").invoke(
-            {"sources": render_sources(passages), "question": question}
-        )
-        verified = engine._verify(draft, passages, question, bind=False)
-        facts.append(renumber(verified.text, mapping))
-        claims += [c.renumbered(mapping) for c in verified.claims]
-    # reduce: the summary written from the facts, verified against the document's passages
-    notes = _notes_as_passages(facts, numbering)
-    document = [numbering.passages[p.n] for p in notes]
-    part = yield from _written(
-        engine, "brief_summary", question, notes, numbering, clock, check_against=document
+    return (yield from _extracted(engine, passages, numbering))
+
+
+def _extracted(
+    engine: Engine, passages: list[Passage], numbering: Numbering
+) -> Iterator[EvidenceShown | str]:
+    """The News Summary as the document's own key sentences: the `SUMMARY_SENTENCES` closest
+    to the gist of the key passages, in document order, each cited. Nothing is generated, so
+    nothing needs verifying, and the brief saves one generation (the default: the packaged
+    small model's written summaries dropped the headline figures; see README)."""
+    if not passages:
+        return _Part("")
+    mapping = numbering.add(passages)
+    units = [(p, unit) for p in passages for unit, _line in split_units(p.text)]
+    units = [(p, u) for p, u in units if _is_summary_sentence(u)]
+    if not units:
+        return _Part("")
+    best = _diverse_central([u for _p, u in units], engine.embed, SUMMARY_SENTENCES)
+    sentences = [_as_sentence(units[k][1], mapping[units[k][0].n]) for k in best]
+    yield EvidenceShown(
+        [engine.citation(numbering.passages[mapping[p.n]], p.best) for p in passages]
     )
-    return _Part(part.text, claims + part.claims)
+    text = " ".join(sentences)
+    yield f"## News Summary\n\n{text}"
+    claims = []
+    for sentence, k in zip(sentences, best, strict=True):
+        n = mapping[units[k][0].n]
+        reason = f"the document's own sentence [{n}]"
+        claims.append(ClaimVerdict(sentence, [n], "verified", reason, {n: units[k][1]}))
+    return _Part(f"## News Summary\n\n{text}", claims)
+
+
+def _is_summary_sentence(unit: str) -> bool:
+    """A prose sentence or list item that can stand in a summary: not a table record, a heading
+    or a sources line, and long enough to say something."""
+    text = unit.strip()
+    return (
+        len(text.split()) >= SUMMARY_MIN_WORDS
+        and not is_record(text)
+        and not text.startswith("#")
+        and not re.match(r"(?i)^sources?\s*:", text)
+        and "\n" not in text
+    )
+
+
+def _as_sentence(unit: str, n: int) -> str:
+    """A document unit as a summary sentence: list marker and "Label:" lead dropped, its
+    citation before the final period."""
+    text = re.sub(r"^\s*(?:[-*+•]|\d{1,2}[.)])\s+", "", unit.strip())
+    text = re.sub(r"^\*{0,2}[^:*]{1,40}:\*{0,2}\s+(?=[A-Z])", "", text)
+    body = text.rstrip(" .")
+    return f"{body} [{n}]."
+
+
+def _key_passages(hits: list[Hit], query: str, engine: Engine) -> list[Passage]:
+    """The document's key sentences within `SUMMARY_TOKENS`. A long document is mapped group
+    by group (each group of chunks keeps its share of the budget: its sentences closest to the
+    group's gist), so the summary covers all of it; the model then writes from those sentences
+    in one generation (the reduce) instead of one generation per group."""
+    groups = _groups(hits)
+    if len(groups) == 1:
+        return build_evidence(hits, query, SUMMARY_TOKENS, engine.embed)
+    share = max(SUMMARY_TOKENS // len(groups), MIN_GROUP_TOKENS)
+    mapped = [hit for group in groups for hit in _central(group, share, engine.embed)]
+    return build_evidence(mapped, query, SUMMARY_TOKENS, engine.embed)
+
+
+def _central(group: list[Hit], budget: int, embed: Embed) -> list[Hit]:
+    """`group` cut to its sentences (table records whole) closest to the mean of their
+    embeddings, within `budget` tokens, in document order (a centroid summary: the sentences
+    that share most with the rest say what the text is about; a source line does not)."""
+    units = [(i, unit) for i, hit in enumerate(group) for unit, _line in split_units(hit.text)]
+    if not units:
+        return []
+    closeness = _closeness([unit for _i, unit in units], embed)
+    keep: set[int] = set()
+    used = 0
+    for k in np.argsort(-closeness):
+        cost = count_tokens(units[k][1]) + 1
+        if used + cost <= budget:
+            keep.add(int(k))
+            used += cost
+    out = []
+    for i, hit in enumerate(group):
+        text = "\n".join(unit for k, (j, unit) in enumerate(units) if j == i and k in keep)
+        if text:
+            out.append(Hit(chunk=hit.chunk, score=hit.score, text=text))
+    return out
 
 
 def _background(
@@ -153,12 +252,13 @@ def _insight_sections(
 ) -> Iterator[EvidenceShown | str]:
     from rag.types import Answer
 
-    question = f"What does {doc.title} mean for the rare earth market, industry and investors?"
+    subject = document_subject(doc.title)
+    question = f"What does {subject} mean for the rare earth market, industry and investors?"
     retrieved = engine.retrieve(f"{doc.title}")
     ans = Answer(question=question, text="", mode="insights", standalone_question=question)
     final = None
-    for item in engine._insights(
-        ans, retrieved, None, clock, subject=doc.title, numbering=numbering
+    for item in engine.insight_sections(
+        ans, retrieved, None, clock, subject=subject, numbering=numbering
     ):
         if isinstance(item, Answer):
             final = item
@@ -178,35 +278,58 @@ def _written(
     passages: list[Passage],
     numbering: Numbering,
     clock: _Clock,
-    *,
-    check_against: list[Passage] | None = None,
 ) -> Iterator[EvidenceShown | str]:
-    """One part written by the model from `passages` and verified (against `check_against`,
-    already numbered, when given: the map step's notes are checked against the document); its
-    text comes back in the brief's numbers."""
+    """One part written by the model from `passages` and verified against them; its text comes
+    back in the brief's numbers."""
     if not passages:
         return _Part("")
-    mapping = numbering.add(passages) if check_against is None else {p.n: p.n for p in passages}
-    checked = check_against or passages
+    mapping = numbering.add(passages)
     yield EvidenceShown(
-        [engine._citation(numbering.passages[mapping[p.n]], p.best) for p in passages]
+        [engine.citation(numbering.passages[mapping[p.n]], p.best) for p in passages]
     )
     title = "## News Summary" if prompt == "brief_summary" else ""
 
     def shown_text(draft: str) -> str:
-        return renumber(engine._verify(draft, checked, question, bind=False).text, mapping)
+        return renumber(engine.verify(draft, passages, question, bind=False).text, mapping)
 
-    draft, _shown = yield from engine._generate_verified(
+    draft, _shown = yield from engine.generate_verified(
         engine.part_generation(prompt),
         {"sources": render_sources(passages), "question": question},
         shown_text,
         clock,
         prompt,
+        passages=passages,
     )
-    verified = engine._verify(draft, checked, question, bind=False)
+    verified = engine.verify(draft, passages, question, bind=False)
     text = renumber(verified.text, mapping)
     claims = [c.renumbered(mapping) for c in verified.claims]
     return _Part(f"{title}\n\n{text}" if title and text else text, claims)
+
+
+def _closeness(texts: list[str], embed: Embed) -> np.ndarray:
+    """Each text's cosine with the mean of all their embeddings (how central it is)."""
+    vectors = _unit_vectors(texts, embed)
+    return vectors @ vectors.mean(axis=0)
+
+
+def _diverse_central(texts: list[str], embed: Embed, k: int) -> list[int]:
+    """Indexes of `k` texts, in order, that are central but not alike: maximal marginal
+    relevance, closeness to the mean minus `REDUNDANCY` x likeness to a text already chosen
+    (two sentences on the same 10-year term would crowd out the deal's other terms)."""
+    vectors = _unit_vectors(texts, embed)
+    closeness = vectors @ vectors.mean(axis=0)
+    chosen: list[int] = []
+    while len(chosen) < min(k, len(texts)):
+        likeness = (vectors @ vectors[chosen].T).max(axis=1) if chosen else 0.0
+        gain = closeness - REDUNDANCY * likeness
+        gain[chosen] = -np.inf
+        chosen.append(int(np.argmax(gain)))
+    return sorted(chosen)
+
+
+def _unit_vectors(texts: list[str], embed: Embed) -> np.ndarray:
+    vectors = np.asarray(embed(texts), dtype=float)
+    return vectors / (np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-9)
 
 
 def _groups(hits: list[Hit]) -> list[list[Hit]]:
@@ -221,21 +344,3 @@ def _groups(hits: list[Hit]) -> list[list[Hit]]:
         groups[-1].append(hit)
         size += tokens
     return [g for g in groups if g]
-
-
-def _notes_as_passages(facts: list[str], numbering: Numbering) -> list[Passage]:
-    """The map step's verified facts as the reduce step's sources: each global passage shows
-    the facts that cite it (the model reads the facts, verification the document)."""
-    from rag.claims import parse
-
-    by_n: dict[int, list[str]] = {}
-    for text in facts:
-        for block in parse(text):
-            for claim in block.claims:
-                for n in claim.citations:
-                    by_n.setdefault(n, []).append(claim.text + claim.end)
-    out = []
-    for n, sentences in sorted(by_n.items()):
-        base = numbering.passages[n]
-        out.append(Passage(n, base.hit, " ".join(sentences), best=sentences[0]))
-    return out

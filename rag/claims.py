@@ -20,7 +20,7 @@ hard-wrapped paragraphs are re-joined onto a single line when rendered.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -212,3 +212,50 @@ def iter_claims(blocks: list[Block]) -> Iterator[tuple[Block, Claim]]:
     for block in blocks:
         for claim in block.claims:
             yield block, claim
+
+
+_FINISHED_RE = re.compile(r"(?:[.!?…][\"'”’)\]*_]*|" + MARKER_RE.pattern + r"|\*\*)\s*$", re.I)
+#: A cut sentence is completed from a source sentence holding its last this many words.
+_TAIL_WORDS = 5
+#: ... and only if what the source adds is at most this long (else the cut sentence goes).
+_MAX_COMPLETION_CHARS = 160
+
+
+def without_cut_tail(draft: str, sources: Sequence[str] = ()) -> str:
+    """`draft` with a last sentence the generation cap cut off ("... China intends to",
+    "- **EVs and wind**:"), a sentence ending in neither punctuation nor a citation marker,
+    completed or dropped.
+
+    The small model often copies a source sentence: when one of `sources` holds the cut
+    sentence's last words, the rest of that source sentence completes it ("... China intends to"
+    + "remain the centre of gravity for rare earth materials."), and verification then checks
+    the whole; otherwise the cut sentence is dropped. A heading is never a cut sentence, and a
+    draft that is only one sentence stays as it is (a short answer the model left without a
+    period is still an answer)."""
+    body = draft.rstrip()
+    cut = body.rfind("\n")
+    line = body[cut + 1 :]
+    if not line.strip() or _HEADING_RE.match(line) or _FINISHED_RE.search(line):
+        return draft
+    sentences = split_sentences(line)
+    last = line.rfind(sentences[-1]) if sentences else 0
+    completion = _completion(line[last:], sources)
+    if completion:
+        return f"{body}{completion}"
+    kept = body[: cut + 1 + last].rstrip()
+    if not any(block.claims for block in parse(kept)):
+        return draft
+    return kept
+
+
+def _completion(fragment: str, sources: Sequence[str]) -> str:
+    """The rest of the source sentence whose words continue `fragment`'s last words, or ""."""
+    words = re.findall(r"[\w$%.,'’/-]+", fragment.replace("**", " "))
+    if len(words) < _TAIL_WORDS:
+        return ""
+    tail = r"\W+".join(re.escape(w) for w in words[-_TAIL_WORDS:])
+    for source in sources:
+        m = re.search(rf"{tail}(?P<rest>[^\n]*?[.!?])(?=\s|$)", source, re.IGNORECASE)
+        if m and len(m.group("rest")) <= _MAX_COMPLETION_CHARS:
+            return m.group("rest")
+    return ""

@@ -7,9 +7,10 @@ verdict. Before the model writes anything, `stream` yields the top evidence quot
 (`EvidenceShown`) so the user reads the sources while the model reads them too.
 
 When retrieval finds nothing relevant the engine refuses without calling the model. When
-verification leaves nothing of the first draft, the model gets one second chance (the same
-prompt, its failed draft and a request to answer in the sources' own words; llama.cpp's KV cache
-already holds all of it, so only the new answer costs time); if that fails too, the best-supported
+verification leaves nothing of the first draft, the model gets one second chance: the same
+system prompt (still in llama.cpp's KV cache) with only the passages that can answer (they meet
+the question's constraints, and hold a figure if it asks for one) and a request to answer in
+their words, without the failed draft (which the model would repeat); if that fails too, the best-supported
 evidence sentence is quoted ("The documents say: ..."). Only when no quote answers the question
 (its dates, figures and names are nowhere in the evidence) does the engine refuse, listing the
 closest sources. `Answer.outcome` says which path the text took.
@@ -31,6 +32,7 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from rag.brief import write_brief
+from rag.claims import without_cut_tail
 from rag.condense import condense
 from rag.evidence import Passage, build_evidence, document_context, render_sources
 from rag.fallback import best_quote
@@ -55,6 +57,9 @@ from ree.runtime.chat import LLMUnavailable, explain_llm_error, get_chat_model
 from ree.runtime.memo import EmbeddingMemo
 from ree.settings import Settings, get_settings
 from ree.text import count_tokens, split_sentences
+
+#: A second draft is written from at most this many passages (those that can answer).
+SECOND_CHANCE_PASSAGES = 2
 
 
 def _model_name(model: Any) -> str:
@@ -133,8 +138,8 @@ class Engine:
             return self.model
 
     def second_chance(self) -> Runnable:
-        """The same prompt plus the failed draft and a request to answer in the sources' words:
-        {"sources", "question", "draft"} -> answer text."""
+        """The answer prompt narrowed to the passages that can answer, asking for their words:
+        {"sources", "question"} -> answer text."""
         prompt = second_chance_prompt(self.settings.prompts_path)
         return prompt | self.model | StrOutputParser()
 
@@ -164,7 +169,7 @@ class Engine:
         this to build exactly the engine's prompt)."""
         return build_evidence(hits, question, self.settings.evidence_tokens, embed=self.embed)
 
-    def _verify(
+    def verify(
         self, text: str, passages: list[Passage], question: str, *, bind: bool = True
     ) -> Verification:
         """Verify `text` against `passages`; `bind=False` keeps the question as the claims'
@@ -231,7 +236,7 @@ class Engine:
             yield self._refuse(ans, why_not, retrieved, clock)
             return
         if mode == "insights":
-            yield from self._insights(ans, retrieved, filters, clock)
+            yield from self.insight_sections(ans, retrieved, filters, clock)
         else:
             yield from self._brief(ans, retrieved, clock)
 
@@ -245,29 +250,33 @@ class Engine:
         if not passages:
             yield self._refuse(ans, "every retrieved passage was quarantined", retrieved, clock)
             return
-        yield EvidenceShown([self._citation(p, p.best) for p in passages], ans.quarantined)
+        yield EvidenceShown([self.citation(p, p.best) for p in passages], ans.quarantined)
         clock.since_start("evidence")
 
         sources = render_sources(passages)
         inputs = {"sources": sources, "question": question}
 
         def shown_text(draft: str) -> str:
-            return self._verify(draft, passages, question).text
+            return self.verify(draft, passages, question).text
 
-        draft, shown = yield from self._generate_verified(
-            self.generation(), inputs, shown_text, clock, "generation"
+        draft, shown = yield from self.generate_verified(
+            self.generation(), inputs, shown_text, clock, "generation", passages=passages
         )
         with clock.timed("verification"):
-            verification = self._verify(draft, passages, question)
+            verification = self.verify(draft, passages, question)
         ans.drafts = [draft]
-        if not _answers(verification, question) and self._deserves_second_chance(
-            question, passages
-        ):
-            second, shown = yield from self._generate_verified(
-                self.second_chance(), {**inputs, "draft": draft}, shown_text, clock, "second"
+        focus = [] if _answers(verification, question) else self._can_answer(question, passages)
+        if focus:
+            second, shown = yield from self.generate_verified(
+                self.second_chance(),
+                {"sources": render_sources(focus), "question": question},
+                shown_text,
+                clock,
+                "second",
+                passages=focus,
             )
             ans.drafts.append(second)
-            retry = self._verify(second, passages, question)
+            retry = self.verify(second, passages, question)
             if _answers(retry, question):
                 draft, verification, ans.outcome = second, retry, "second-chance"
         final = verification.text.strip()
@@ -276,11 +285,11 @@ class Engine:
         self._record(ans, draft, sources, passages, verification)
         if _answers(verification, question):
             ans.text = final
-            ans.citations = self._citations(final, passages, verification.claims)
+            ans.citations = self.citations_for(final, passages, verification.claims)
         elif quote := best_quote(question, passages, self.embed):
             ans.outcome = "quoted"
             ans.text = quote_text(self.settings.prompts_path, quote.text, quote.n)
-            ans.citations = [self._citation(p, quote.text) for p in passages if p.n == quote.n]
+            ans.citations = [self.citation(p, quote.text) for p in passages if p.n == quote.n]
         else:
             yield self._refuse(ans, self._unverified(draft, verification), retrieved, clock)
             return
@@ -289,7 +298,7 @@ class Engine:
         ans.timings = clock.done()
         yield ans
 
-    def _insights(
+    def insight_sections(
         self,
         ans: Answer,
         retrieved: RetrievalResult,
@@ -323,14 +332,14 @@ class Engine:
             mapping = numbering.add(local)
             shown_chunks.update(p.hit.chunk.id for p in local)
             yield EvidenceShown(
-                [self._citation(numbering.passages[mapping[p.n]], p.best) for p in local],
+                [self.citation(numbering.passages[mapping[p.n]], p.best) for p in local],
                 quarantined,
             )
             clock.since_start("evidence", once=True)
             tidy = SectionTidy(lens, subject, question, list(earlier))
 
             def shown_text(draft: str, local=local, mapping=mapping, tidy=tidy) -> str:
-                verified = self._verify(draft, local, question, bind=False).text
+                verified = self.verify(draft, local, question, bind=False).text
                 return renumber(tidy(verified), mapping)
 
             prefix = "\n\n" if shown_all else ""
@@ -339,15 +348,16 @@ class Engine:
                 "question": question,
                 "focus": lens.focus,
             }
-            draft, shown = yield from self._generate_verified(
+            draft, shown = yield from self.generate_verified(
                 self.section_generation(),
                 inputs,
                 shown_text,
                 clock,
                 f"section {i + 1}",
                 prefix=prefix,
+                passages=local,
             )
-            verification = self._verify(draft, local, question, bind=False)
+            verification = self.verify(draft, local, question, bind=False)
             section = renumber(tidy(verification.text), mapping)
             if section.startswith(shown) and len(section) > len(shown):
                 yield section[len(shown) :] if shown else prefix + section
@@ -364,7 +374,7 @@ class Engine:
             yield self._refuse(ans, self._unverified(ans.draft, verdicts), retrieved, clock)
             return
         ans.text = _with_notes(text, ans)
-        ans.citations = self._citations(text, passages, verdicts)
+        ans.citations = self.citations_for(text, passages, verdicts)
         ans.sources = list(ans.citations)
         ans.timings = clock.done()
         yield ans
@@ -382,16 +392,21 @@ class Engine:
             f"{self.settings.min_relevance:.2f})"
         )
 
-    def _deserves_second_chance(self, question: str, passages: list[Passage]) -> bool:
-        """A second draft only where an answer can exist: some passage matches every kind of
-        constraint the question fixes (a question about 2025 figures, asked of documents that
-        stop at 2024, is refused at once)."""
+    def _can_answer(self, question: str, passages: list[Passage]) -> list[Passage]:
+        """The passages a second draft is written from: those matching every kind of constraint
+        the question fixes (a question about 2025 figures, asked of documents that stop at 2024,
+        gets none and is refused at once), those holding what the question word asks for (a
+        figure for "how much") first, at most `SECOND_CHANCE_PASSAGES`."""
         constraints = question_constraints(question)
-        return any(
-            not unmet_constraint(constraints, p.as_seen, document_context(p.hit)) for p in passages
-        )
+        fitting = [
+            p
+            for p in passages
+            if not unmet_constraint(constraints, p.as_seen, document_context(p.hit))
+        ]
+        fitting.sort(key=lambda p: not answers_kind(question, p.text))  # stable: rank kept
+        return fitting[:SECOND_CHANCE_PASSAGES]
 
-    def _generate_verified(
+    def generate_verified(
         self,
         runnable: Runnable,
         inputs: dict[str, str],
@@ -399,13 +414,15 @@ class Engine:
         clock: _Clock,
         step: str,
         prefix: str = "",
+        passages: Sequence[Passage] = (),
     ) -> Generator[str, None, tuple[str, str]]:
         """Stream one draft, yielding each newly verified piece of text.
 
         Only text that verification keeps is ever shown: each finished sentence or line is
         passed through `shown_text` (verify, and tidy) before it is yielded; `prefix` goes
         before the first piece (the blank line between two sections). Returns (the whole draft,
-        the text shown so far, without the prefix)."""
+        with a last sentence the generation cap cut off completed from the `passages` it copies
+        or dropped, the text shown so far, without the prefix)."""
         draft = ""
         shown = ""
         try:
@@ -424,7 +441,7 @@ class Engine:
             raise
         except Exception as exc:
             raise LLMUnavailable(explain_llm_error(exc, self.settings)) from exc
-        return draft, shown
+        return without_cut_tail(draft, [p.as_seen for p in passages]), shown
 
     def _record(
         self,
@@ -471,9 +488,11 @@ class Engine:
             return draft[: cut + 1 + last].rstrip() if last > 0 else draft[: cut + 1].rstrip()
         return draft[: cut + 1].rstrip() if cut >= 0 else ""
 
-    def _citations(
+    def citations_for(
         self, text: str, passages: list[Passage], claims: Sequence[ClaimVerdict]
     ) -> list[Citation]:
+        """The citations of verified `text`, in order of first mention, each quoting the passage
+        sentences its kept claims rest on."""
         from rag.claims import parse_markers
 
         order: list[int] = []
@@ -490,11 +509,12 @@ class Engine:
         out = []
         for n in order:
             if n in by_n:
-                out.append(self._citation(by_n[n], " ... ".join(quotes.get(n, [])[:2])))
+                out.append(self.citation(by_n[n], " ... ".join(quotes.get(n, [])[:2])))
         return out
 
     @staticmethod
-    def _citation(p: Passage, quote: str = "") -> Citation:
+    def citation(p: Passage, quote: str = "") -> Citation:
+        """One passage as a `Citation` (title, source, page, date, URL), quoting `quote`."""
         meta = p.hit.metadata
         return Citation(
             n=p.n,
@@ -516,7 +536,7 @@ class Engine:
         ans.refusal_reason = reason
         ans.text = _with_notes(self.refusal, ans)
         closest = build_evidence(retrieved.hits[:3], ans.standalone_question, 300)
-        ans.sources = [self._citation(p) for p in closest]
+        ans.sources = [self.citation(p) for p in closest]
         ans.citations = []
         ans.timings = clock.done()
         if not ans.model and self._model is not None:

@@ -156,7 +156,7 @@ class SectionTidy:
             if any(_jaccard(words, other) >= DUPLICATE_JACCARD for other in seen):
                 continue
             bullet.prefix = "- "
-            bullet.label = _label(bullet.label)
+            bullet.label = _label(bullet.label, self.lens, bullet.claims[0].text)
             kept.append(bullet)
             seen.append(words)
         if not kept:
@@ -189,11 +189,19 @@ def _heading(title: str) -> Any:
     return Block("heading", raw=f"### {title}", level=3)
 
 
-def _label(label: str) -> str:
-    """ "**Label**: " for a label of 1-5 words, else no label (the bullet keeps its text)."""
+def _label(label: str, lens: Lens, claim: str) -> str:
+    """ "**Label**: " for a label of 2-5 words, else no label (the bullet keeps its text).
+
+    A one-word label ("Security") is qualified by the first word of the lens's name
+    ("Strategic security"; a name the claim also capitalises, "China", keeps its case): the
+    seed's labels name the point, and one word rarely does."""
     words = label.replace("*", "").replace("_", "").strip().rstrip(":").strip()
     if not words or len(words.split()) > MAX_LABEL_WORDS:
         return ""
+    qualifier = lens.name.split()[0].capitalize() if lens.name.split() else ""
+    if len(words.split()) == 1 and qualifier and qualifier.lower() != words.lower():
+        proper = words[1:] != words[1:].lower() or words in re.findall(r"\w+", claim)[1:]
+        words = f"{qualifier} {words if proper else words.lower()}"
     return f"**{words}**: "
 
 

@@ -15,7 +15,8 @@ Choices (deliberate, tested):
   "1.2 bn", "3 thousand"), since "5 m" may be metres.
 - Ranges "60-70%", "60 to 70 percent", "$1-2 billion" give both ends: the left end borrows the
   right end's unit and scale when it has none, the right end borrows the left end's currency.
-  "fell 52% to $253.4 million" (percent against money) is two figures, not a range.
+  "fell 52% to $253.4 million" (percent against money) and "in 2023 to 13,000 t" (a year
+  against a figure) are two figures, not a range.
 - Not quantities: citation markers ("[3]", "[S2]"), ordinals ("3rd"), list numbers at line start
   ("1. "), digits glued to letters ("Q3", "Nd2Fe14B", "COVID-19"), and the day/month of a date
   ("2025-04-15", "15 April 2025" both give only the year 2025). "FY2024" and "mid-2025" are years.
@@ -318,7 +319,7 @@ def _mention(text: str, m: re.Match[str]) -> _Mention | None:
             return None
         return _Mention(m.start(), m.end(), [left.quantity(raw)], left.canonical())
     right = _Side.read(m, "_b")
-    if _conflict(left, right):  # "fell 52% to $253.4 million" is two figures, not a range
+    if _conflict(left, right) or _year_to_figure(m, left, right):
         left_end = max(m.end(g) for g in ("cur", "num", "scale", "mscale", "tscale", "pct", "cur2"))
         raw = m.group(0)[: left_end - m.start()].strip()
         return _Mention(m.start(), left_end, [left.quantity(raw)], left.canonical())
@@ -339,6 +340,12 @@ def _mention(text: str, m: re.Match[str]) -> _Mention | None:
     canonical = written_left.canonical(scale=left.multiplier()) + sep + right.canonical()
     quantities = [left.quantity(raw), right_full.quantity(raw)]
     return _Mention(m.start(), m.end(), quantities, canonical)
+
+
+def _year_to_figure(m: re.Match[str], left: _Side, right: _Side) -> bool:
+    """ "3,600 t in 2023 to 13,000 t in 2024": a year, then "to" and a figure (or the other
+    way round) is two mentions, not a range of a year and a figure."""
+    return m.group("sep").strip() == "to" and left.is_year_like() != right.is_year_like()
 
 
 def _conflict(left: _Side, right: _Side) -> bool:

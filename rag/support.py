@@ -180,8 +180,16 @@ def _stems(text: str) -> set[str]:
     return {stem(w) for w in re.findall(r"[a-z]+", text.lower().replace("’", "'"))}
 
 
+#: "not later than 1 year", "no less than 10%", "not to exceed $5 million": a bound on a date or
+#: an amount (the wording of statutes and orders), not a negated statement.
+_BOUND_PHRASE = re.compile(
+    r"\b(?:not|no)\s+(?:later|earlier|sooner|less|more|fewer|greater|lower|higher)\s+than\b"
+    r"|\bnot\s+to\s+exceed\b"
+)
+
+
 def is_negated(text: str) -> bool:
-    lowered = text.lower().replace("’", "'")
+    lowered = _BOUND_PHRASE.sub(" ", text.lower().replace("’", "'"))
     return bool(set(re.findall(r"[a-z]+", lowered)) & _NEGATIONS) or "n't" in lowered
 
 

@@ -91,6 +91,10 @@ class Settings(BaseSettings):
     section_tokens: int = Field(
         160, ge=40, description="Generation cap per In-Depth Insights section or brief part."
     )
+    brief_summary: Literal["extractive", "written"] = Field(
+        "extractive",
+        description="A document brief's News Summary: its key sentences, or written by the LLM.",
+    )
     lenses_file: Path | None = Field(
         None, description="YAML file of insight lenses (default: prompts/lenses.yaml)."
     )

@@ -11,6 +11,7 @@ from rag.claims import (
     parse_claim,
     parse_markers,
     render,
+    without_cut_tail,
 )
 from ree.text import split_sentences
 
@@ -183,3 +184,39 @@ def test_inline_numbered_list_is_not_cut_at_its_numbers() -> None:
         "Output rose to 12.",
         "Prices fell.",
     ]
+
+
+@pytest.mark.parametrize(
+    ("draft", "kept"),
+    [
+        ("China mined 270,000 t [1]. It intends to", "China mined 270,000 t [1]."),
+        (
+            "### Q?\n- **Floor level**: $110 per kg [1].\n- **EVs and wind**:",
+            "### Q?\n- **Floor level**: $110 per kg [1].",
+        ),
+        (
+            "- **Floor level**: $110 per kg [1].\n- **World Resources",
+            "- **Floor level**: $110 per kg [1].",
+        ),
+        ("- **Floor level**: $110 per kg [1]", "- **Floor level**: $110 per kg [1]"),
+        ("It was 16,000 t [1]. Australia followed.", "It was 16,000 t [1]. Australia followed."),
+        ("A short answer without a period", "A short answer without a period"),
+        ("### A heading only", "### A heading only"),
+    ],
+)
+def test_a_sentence_cut_off_by_the_generation_cap_is_dropped(draft: str, kept: str) -> None:
+    assert without_cut_tail(draft) == kept
+
+
+def test_a_cut_sentence_copied_from_a_source_is_completed_from_it() -> None:
+    source = (
+        "A hub strategy is a reminder that a pause does not change the long-term direction: "
+        "China intends to remain the centre of gravity for rare earth materials. Next sentence."
+    )
+    draft = "- **Floor level**: $110 per kg [1].\n- **Direction**: The long-term direction: China intends to"
+    assert without_cut_tail(draft, [source]) == (
+        "- **Floor level**: $110 per kg [1].\n- **Direction**: The long-term direction: "
+        "China intends to remain the centre of gravity for rare earth materials."
+    )
+    # a cut sentence no source continues is dropped
+    assert without_cut_tail(draft, ["Unrelated text."]) == "- **Floor level**: $110 per kg [1]."

@@ -173,12 +173,13 @@ def test_a_failed_draft_gets_a_second_chance(sample_index, embedder) -> None:
     ans = make_engine(sample_index, embedder, model).answer(PRICE_Q)
     assert ans.outcome == "second-chance" and not ans.refused and "110" in ans.text
     assert len(model.calls) == 2  # one extra generation, no more
-    second = model.calls[1]
-    # the second request repeats the first prompt, then the failed draft, then the follow-up:
-    # llama.cpp's KV cache already holds everything up to the follow-up
-    assert [m.content for m in second[: len(model.calls[0])]] == [m.content for m in model.calls[0]]
-    assert "999" in second[len(model.calls[0])].content
-    assert "could not be matched to the sources" in second[-1].content
+    first, second = model.calls
+    # the same system message (llama.cpp's KV cache holds it), then only the passages that can
+    # answer and a request for their words; not the failed draft, which the model would repeat
+    assert second[0].content == first[0].content
+    assert "999" not in second[-1].content and "in the words of these sources" in second[-1].content
+    assert f"[{n}]" in second[-1].content
+    assert second[-1].content.count("\n[") <= 2 < first[-1].content.count("\n[")
 
 
 def test_the_best_supported_sentence_is_quoted_when_both_drafts_fail(

@@ -81,6 +81,18 @@ def test_tidy_fixes_headings_labels_and_drops_repeats() -> None:
     assert tidy("### Heading only?\n") == ""  # a section without bullets is dropped
 
 
+def test_tidy_qualifies_one_word_labels_with_the_lens() -> None:
+    lens = Lens("strategic implications", "What of {subject}?", "s", "strategy")
+    tidy = SectionTidy(lens, "the price floor", QUESTION, earlier=[])
+    out = tidy(
+        "### Who gains from the NdPr price floor outside China?\n"
+        "- **Leverage**: The floor gives Western producers a reference price [1].\n"
+        "- **China**: Separated NdPr supply is dominated by China [2].\n"
+    )
+    assert "- **Strategic leverage**: The floor" in out
+    assert "- **Strategic China**: Separated" in out  # a name keeps its capital
+
+
 def test_insights_answer_has_sections_with_their_own_evidence(sample_index, embedder) -> None:  # noqa: F811
     engine = make_engine(sample_index, embedder, ExtractiveChatModel())
     pieces = list(engine.stream(QUESTION, mode="auto"))
@@ -129,3 +141,48 @@ def test_brief_of_a_document(sample_index, embedder) -> None:  # noqa: F811
     assert brief.to_dict()["markdown"] == page
     with pytest.raises(DocumentNotFound, match="no indexed document"):
         engine.brief("no-such-file.pdf")
+
+
+def test_the_news_summary_is_the_documents_own_sentences_unless_written(
+    sample_index,  # noqa: F811
+    embedder,
+) -> None:
+    from rag.brief import SUMMARY_SENTENCES
+
+    engine = make_engine(sample_index, embedder, ExtractiveChatModel(sentences=3))
+    brief = engine.brief("mp-materials-dod-partnership-2025.md")
+    doc = next(d for d in engine.index.documents() if d.source == brief.source)
+    text = " ".join(c.text for c in engine.index.document_chunks(doc.doc_id))
+    sentences = re.findall(r"(.+?) \[\d+\]\.(?: |$)", brief.summary.split("\n\n", 1)[1])
+    assert len(sentences) == SUMMARY_SENTENCES
+    assert all(s in text for s in sentences)  # verbatim, so nothing needs verifying
+    assert len(set(sentences)) == len(sentences)
+    written = make_engine(
+        sample_index, embedder, ExtractiveChatModel(sentences=3), brief_summary="written"
+    ).brief(brief.source)
+    assert written.summary.startswith("## News Summary") and written.summary != brief.summary
+
+
+def test_a_long_document_is_summarized_from_key_sentences_of_every_part(
+    sample_index,  # noqa: F811
+    embedder,
+) -> None:
+    from rag.brief import SUMMARY_TOKENS, _groups, _key_passages, document_subject
+    from rag.retriever import Hit
+    from ree.text import count_tokens
+
+    engine = make_engine(sample_index, embedder, ExtractiveChatModel())
+    doc = next(
+        d for d in engine.index.documents() if d.source == "mp-materials-dod-partnership-2025.md"
+    )
+    chunks = engine.index.document_chunks(doc.doc_id)
+    hits = [Hit(chunk=c, score=1.0, text=c.text) for c in chunks]
+    groups = _groups(hits)
+    assert len(groups) > 1  # the document is longer than one summary prompt
+    passages = _key_passages(hits, doc.title, engine)
+    assert sum(count_tokens(p.as_seen) for p in passages) <= SUMMARY_TOKENS + 20
+    chosen = {p.hit.chunk.id for p in passages}
+    assert all(chosen & {h.chunk.id for h in group} for group in groups)  # every part speaks
+    order = [c.id for c in chunks]
+    assert [p.hit.chunk.id for p in passages] == sorted(chosen, key=order.index)
+    assert document_subject(doc.title) == "MP Materials and the Pentagon"

@@ -60,6 +60,12 @@ def test_percent_then_money_is_two_figures_not_a_range() -> None:
     assert values(text) == [(52.0, "percent"), (253_400_000.0, "money")]
 
 
+def test_a_year_then_to_and_a_figure_is_two_mentions_not_a_range() -> None:
+    text = "production grew from 3,600 t in 2023 to 13,000 t in 2024"
+    assert values(text) == [(3600.0, ""), (2023.0, "year"), (13_000.0, ""), (2024.0, "year")]
+    assert values("from 2020 to 2023") == [(2020.0, "year"), (2023.0, "year")]  # still a range
+
+
 def test_years_and_dates() -> None:
     assert values("in 2024") == [(2024.0, "year")]
     assert values("2020-2025") == [(2020.0, "year"), (2025.0, "year")]

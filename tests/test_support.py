@@ -13,6 +13,7 @@ from rag.support import (
     SupportScorer,
     content_words,
     has_opposite,
+    is_negated,
     is_hedged,
     qualifiers,
     score_support,
@@ -115,6 +116,13 @@ def test_wrong_entity_is_penalised() -> None:
 
 def test_negation_opposite_hedge_and_qualifier_penalties() -> None:
     assert "negation" in score_support("Lynas did not process ore at Kuantan.", LYNAS).penalties
+    statute = (
+        "Not later than 1 year after December 27, 2020, the Secretary shall submit to the "
+        "Committee on Energy and Natural Resources a report on rare earth separation."
+    )
+    claim = "The Secretary submits a report to the Committee on Energy and Natural Resources."
+    assert "negation" not in score_support(claim, statute).penalties  # a deadline, not "not"
+    assert is_negated("The order does not set a deadline.")
     assert has_opposite("Prices fell in 2024.", "Prices rose in 2024.")
     assert not has_opposite("Prices fell.", "Prices fell after they rose.")
     assert is_hedged("The refinery is expected to start in 2027.")

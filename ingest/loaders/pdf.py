@@ -34,6 +34,7 @@ from ingest.loaders.pdf_layout import (
 )
 from ingest.loaders.pdf_notes import DocumentNotes, read_notes
 from ingest.loaders.pdf_tables import FoundTable, find_tables
+from ingest.loaders.sections import unwrap
 from ingest.loaders.tables import Table, table_sections
 from ingest.loaders.units import find_unit
 from ree.text.dates import normalize_date
@@ -143,8 +144,8 @@ def _sections(pages: list[_Page], title: str) -> list[Section]:
         lead = 0  # characters of text above the page's first table (a running head is short)
         last: Table | None = None
         for item in page.items:
-            if isinstance(item, str):
-                texts.append(item)
+            if isinstance(item, str):  # prose: hard-wrapped lines re-joined into sentences
+                texts.append(unwrap(item))
                 lead += len(item) if last is None else 0
                 continue
             found, lines = item
