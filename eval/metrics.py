@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rag.numbers import normalize_numbers, unsupported_quantities
+from rag.support import Frame, given_by_question
 from ree.text import MONTH_NAMES
 
 Relevant = set[str] | frozenset[str] | Mapping[str, int]
@@ -282,20 +283,31 @@ _PUNCT = set(string.punctuation)
 
 
 def unsupported_figures(
-    statements: Sequence[tuple[str, Sequence[int]]], passages: Mapping[int, str]
+    statements: Sequence[tuple[str, Sequence[int]]],
+    passages: Mapping[int, str],
+    question: str = "",
+    documents: Mapping[int, str] | None = None,
 ) -> list[str]:
     """The figures of the shown answer that no passage its statement cites contains.
 
     `statements`: (sentence, its citation numbers); `passages`: the passages as the model saw
     them (title line included). This is the product's hard promise ("every figure must appear in
-    that passage"), counted over the answers users actually see.
+    that passage"), counted over the answers users actually see. As in verification, a figure
+    the `question` gave ("42 U.S.C. 13344", "Section 232") counts as present when the cited
+    passage's document (`documents`: its title, date and file name) carries it.
     Example: ``unsupported_figures([("Output was 45,000 t [1]", [1])], {1: "output: 45000 t"})``
     -> ``[]``; with ``{1: "output: 40000 t"}`` -> ``["45,000"]``.
     """
+    frame = Frame.of(question)
     missing: list[str] = []
     for sentence, cited in statements:
         text = "\n".join(passages.get(n, "") for n in cited)
-        missing += [q.raw for q in unsupported_quantities(sentence, text)]
+        document = " ".join((documents or {}).get(n, "") for n in cited)
+        missing += [
+            q.raw
+            for q in unsupported_quantities(sentence, text)
+            if not given_by_question(q, frame, document)
+        ]
     return missing
 
 

@@ -440,7 +440,14 @@ def answer_item(engine: Any, item: QAItem, *, mode: str, k: int) -> dict[str, An
     final = None if answer.refused else judge(answer.text)
     retrieved = [p.source for p in answer.retrieved]
     figures = (
-        unsupported_figures(shown_statements(answer.text), texts) if not answer.refused else []
+        unsupported_figures(
+            shown_statements(answer.text),
+            texts,
+            question=answer.standalone_question,
+            documents=dict(answer.evidence_context),
+        )
+        if not answer.refused
+        else []
     )
     metrics = score_item(
         item,

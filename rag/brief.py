@@ -35,7 +35,7 @@ from rag.insights import Numbering, renumber
 from rag.records import is_record
 from rag.retriever import Hit
 from rag.types import Brief, Citation, ClaimRecord, EvidenceShown
-from rag.verify import ClaimVerdict
+from rag.verify import ANAPHORA, ClaimVerdict
 from ree.text import count_tokens
 
 if TYPE_CHECKING:
@@ -179,7 +179,8 @@ def _extracted(
 
 def _is_summary_sentence(unit: str) -> bool:
     """A prose sentence or list item that can stand in a summary: not a table record, a heading
-    or a sources line, and long enough to say something."""
+    or a sources line, long enough to say something, and not leaning on the sentence before
+    ("It also sets a reference point")."""
     text = unit.strip()
     return (
         len(text.split()) >= SUMMARY_MIN_WORDS
@@ -187,16 +188,20 @@ def _is_summary_sentence(unit: str) -> bool:
         and not text.startswith("#")
         and not re.match(r"(?i)^sources?\s*:", text)
         and "\n" not in text
+        and not ANAPHORA.match(_without_lead(text))
     )
 
 
 def _as_sentence(unit: str, n: int) -> str:
     """A document unit as a summary sentence: list marker and "Label:" lead dropped, its
     citation before the final period."""
+    return f"{_without_lead(unit).rstrip(' .')} [{n}]."
+
+
+def _without_lead(unit: str) -> str:
+    """A unit without its list marker and "Label:" lead ("- Equity: DoD agreed ...")."""
     text = re.sub(r"^\s*(?:[-*+•]|\d{1,2}[.)])\s+", "", unit.strip())
-    text = re.sub(r"^\*{0,2}[^:*]{1,40}:\*{0,2}\s+(?=[A-Z])", "", text)
-    body = text.rstrip(" .")
-    return f"{body} [{n}]."
+    return re.sub(r"^\*{0,2}[^:*]{1,40}:\*{0,2}\s+(?=[A-Z])", "", text)
 
 
 def _key_passages(hits: list[Hit], query: str, engine: Engine) -> list[Passage]:

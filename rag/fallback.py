@@ -20,6 +20,7 @@ still refused.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -27,8 +28,14 @@ import numpy as np
 
 from rag.elements import ELEMENT_NAMES
 from rag.evidence import Passage, document_context, split_units
-from rag.question import answers_kind, question_constraints, subject_names, unmet_constraint
-from rag.records import is_notes_record
+from rag.question import (
+    Constraints,
+    answers_kind,
+    question_constraints,
+    subject_names,
+    unmet_constraint,
+)
+from rag.records import is_notes_record, is_record
 from rag.support import content_words, present, word_coverage
 
 #: Least share of the question's content words (stemmed; names count double) the quote must
@@ -38,6 +45,8 @@ MIN_COVERAGE = 0.5
 MIN_COSINE = 0.5
 #: Quotes longer than this many words are not shown (a run-on line is not an answer).
 MAX_WORDS = 80
+#: A year in a row label ("2023, Greenland", "2025-11-01").
+_YEAR = re.compile(r"(?<!\d)(?:1[89]|20)\d{2}(?!\d)")
 
 
 @dataclass(frozen=True)
@@ -70,7 +79,9 @@ def best_quote(
                 continue
             if not answers_kind(question, text):
                 continue
-            if unmet_constraint(constraints, text, context):
+            if unmet_constraint(constraints, text, context) or _row_of_another_year(
+                text, constraints
+            ):
                 continue
             # the document's title answers for the words it holds ("the supplier newsletter");
             # the quote itself must hold the rest (what the newsletter said about *prices*), and
@@ -90,6 +101,17 @@ def best_quote(
         if cos >= MIN_COSINE or embed is None
     ]
     return max(scored, key=lambda q: q.score, default=None)
+
+
+def _row_of_another_year(text: str, constraints: Constraints) -> bool:
+    """A table record whose row label names only years the question does not ask about: "2023,
+    Greenland: ... source = USGS Mineral Commodity Summaries 2025" does not answer for 2025
+    (the year in its source cell met the passage-level check)."""
+    if not is_record(text):
+        return False
+    asked = {str(y) for y in constraints.years} | {str(d.year) for d in constraints.dates}
+    label_years = set(_YEAR.findall(text.split(":", 1)[0]))
+    return bool(asked and label_years and not label_years & asked)
 
 
 def _cosines(

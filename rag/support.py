@@ -309,7 +309,9 @@ def score_support(
     # passage's prose states it too
     wrong = {raw: why for raw, why in records.wrong.items() if unsupported_quantities(raw, prose)}
     missing = [
-        q for q in unsupported_quantities(claim, figures_text) if not _given(q, frame, document)
+        q
+        for q in unsupported_quantities(claim, figures_text)
+        if not given_by_question(q, frame, document)
     ]
     missing += [q for q in claim_figures if q.raw in wrong and q not in missing]
     missing_numbers = tuple(missing)
@@ -365,7 +367,7 @@ def _added_words(claim_words: dict[str, bool], frame: Frame) -> dict[str, bool]:
     return added or claim_words
 
 
-def _given(quantity: Quantity, frame: Frame, document: str) -> bool:
+def given_by_question(quantity: Quantity, frame: Frame, document: str) -> bool:
     """A figure of the question (a year, a section number) that the passage's document carries
     in its title, date or file name: the claim restates the question's frame, not a new fact."""
     if not document or quantity not in frame.quantities:

@@ -79,7 +79,8 @@ _TRANSITION = re.compile(
     r"|overall|key\s+(?:points|takeaways|insights|findings)|in\s+short|summary)\b",
     re.IGNORECASE,
 )
-_ANAPHORA = re.compile(
+#: A sentence that leans on the one before it ("It also ...", "The company ...").
+ANAPHORA = re.compile(
     r"^(?:it|its|they|their|this|these|that|those|he|she|such|the (?:company|firm|group|miner|"
     r"project|plant|government|ministry|country|deal|move|ban|quota|policy|rule|rules))\b",
     re.IGNORECASE,
@@ -227,7 +228,7 @@ def claim_contexts(blocks: list[Block]) -> dict[int, str]:
         if block.kind == "heading":
             previous = ""
         for claim in block.claims:
-            contexts[id(claim)] = previous if _ANAPHORA.match(claim.text) else ""
+            contexts[id(claim)] = previous if ANAPHORA.match(claim.text) else ""
             if not is_structural(claim):
                 previous = claim.text
     return contexts

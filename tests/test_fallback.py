@@ -57,3 +57,16 @@ def test_a_money_question_is_not_answered_by_a_tonnage() -> None:
         "How much is the Department of War spending on the gallium refinery in Western Australia?"
     )
     assert best_quote(asked, [passage(text)], None) is None
+
+
+def test_no_quote_of_a_row_for_another_year_whose_source_names_the_asked_year() -> None:
+    rows = (
+        "2023, Greenland: mine_production_t_reo = 0 t; source = USGS Mineral Commodity "
+        "Summaries 2025\n"
+        "2024, Greenland: mine_production_t_reo = 0 t; source = USGS Mineral Commodity "
+        "Summaries 2025"
+    )
+    asked = "How many tonnes of rare earth oxide did Greenland produce in 2025?"
+    assert best_quote(asked, [passage(rows)], embed=None) is None
+    quote = best_quote(asked.replace("2025", "2024"), [passage(rows)], embed=None)
+    assert quote is not None and quote.text.startswith("2024, Greenland")

@@ -157,6 +157,7 @@ def test_the_news_summary_is_the_documents_own_sentences_unless_written(
     assert len(sentences) == SUMMARY_SENTENCES
     assert all(s in text for s in sentences)  # verbatim, so nothing needs verifying
     assert len(set(sentences)) == len(sentences)
+    assert not any(re.match(r"(?:It|Its|This|These|They)\b", s) for s in sentences)
     written = make_engine(
         sample_index, embedder, ExtractiveChatModel(sentences=3), brief_summary="written"
     ).brief(brief.source)

@@ -359,3 +359,18 @@ def test_aggregate_by_type():
         "policy": {"n": 1, "em": 1.0},
         "untyped": {"n": 1, "em": 0.0},
     }
+
+
+def test_unsupported_figures_are_counted_against_the_cited_passage() -> None:
+    from eval.metrics import unsupported_figures
+
+    passages = {1: "Output was 45,000 t in 2024.", 2: "The facility must use mine waste."}
+    assert unsupported_figures([("Output was 45,000 t [1]", [1])], passages) == []
+    assert unsupported_figures([("Output was 46,000 t [1]", [1])], passages) == ["46,000"]
+    # a section number the question gave is present when the cited document carries it
+    statement = [("The facility in 42 U.S.C. 13344 must use mine waste [2]", [2])]
+    question = "What feedstock should the facility in 42 U.S.C. 13344 use?"
+    documents = {2: "Title 42 | uscode 42usc13344 rare earth elements"}
+    assert unsupported_figures(statement, passages, question, documents) == []
+    assert unsupported_figures(statement, passages, question, {2: "Title 42 | other law"}) != []
+    assert unsupported_figures(statement, passages) != []  # not given by any question

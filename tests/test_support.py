@@ -124,6 +124,8 @@ def test_negation_opposite_hedge_and_qualifier_penalties() -> None:
     assert "negation" not in score_support(claim, statute).penalties  # a deadline, not "not"
     assert is_negated("The order does not set a deadline.")
     assert has_opposite("Prices fell in 2024.", "Prices rose in 2024.")
+    assert has_opposite("The deal sets a price ceiling.", "DoD set a price floor of $110/kg.")
+    assert has_opposite("The U.S. imported 1,920 t.", "Exports of ores were 1,920 t.")
     assert not has_opposite("Prices fell.", "Prices fell after they rose.")
     assert is_hedged("The refinery is expected to start in 2027.")
     assert not is_hedged("Exports fell in May 2025.")  # the month is not the modal
