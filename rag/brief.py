@@ -1,9 +1,10 @@
 """A brief of one indexed document, in the seed article's shape: News Summary, Background,
 In-Depth Insights.
 
-- **News Summary**: 3-5 sentences of what the document reports, each cited to it. A document too
-  long for one prompt is summarized map-reduce: each group of its chunks gives its key
-  sentences (extractive, no generation), and the model writes the summary from them in one
+- **News Summary**: four sentences of what the document reports, each cited to it. A long
+  document is mapped first: each group of its chunks gives its key sentences (no generation).
+  By default (`REE_BRIEF_SUMMARY=extractive`) the summary is the most central, least
+  redundant of those sentences; with `written` the model writes it from them in one
   generation, verified against them.
 - **Background**: context from *other* documents of the library (earlier figures, related
   policies, disagreeing numbers, with their dates), retrieved with the document's title and
