@@ -53,6 +53,7 @@ SUMMARY_QUESTION = "What does the document report?"
 #: An extractive News Summary has this many sentences, each at least `SUMMARY_MIN_WORDS` long.
 SUMMARY_SENTENCES = 4
 SUMMARY_MIN_WORDS = 8
+#: How much likeness to a sentence already chosen costs a candidate (maximal marginal relevance).
 REDUNDANCY = 0.5
 #: Token budget of the Background's sources block.
 BACKGROUND_TOKENS = 350
@@ -225,7 +226,7 @@ def _central(group: list[Hit], budget: int, embed: Embed) -> list[Hit]:
     units = [(i, unit) for i, hit in enumerate(group) for unit, _line in split_units(hit.text)]
     if not units:
         return []
-    closeness = _closeness([unit for _i, unit in units], embed)
+    closeness = _closeness(_unit_vectors([unit for _i, unit in units], embed))
     keep: set[int] = set()
     used = 0
     for k in np.argsort(-closeness):
@@ -312,9 +313,8 @@ def _written(
     return _Part(f"{title}\n\n{text}" if title and text else text, claims)
 
 
-def _closeness(texts: list[str], embed: Embed) -> np.ndarray:
-    """Each text's cosine with the mean of all their embeddings (how central it is)."""
-    vectors = _unit_vectors(texts, embed)
+def _closeness(vectors: np.ndarray) -> np.ndarray:
+    """Each unit vector's cosine with the mean of them all (how central its text is)."""
     return vectors @ vectors.mean(axis=0)
 
 
@@ -323,7 +323,7 @@ def _diverse_central(texts: list[str], embed: Embed, k: int) -> list[int]:
     relevance, closeness to the mean minus `REDUNDANCY` x likeness to a text already chosen
     (two sentences on the same 10-year term would crowd out the deal's other terms)."""
     vectors = _unit_vectors(texts, embed)
-    closeness = vectors @ vectors.mean(axis=0)
+    closeness = _closeness(vectors)
     chosen: list[int] = []
     while len(chosen) < min(k, len(texts)):
         likeness = (vectors @ vectors[chosen].T).max(axis=1) if chosen else 0.0

@@ -214,6 +214,8 @@ def iter_claims(blocks: list[Block]) -> Iterator[tuple[Block, Claim]]:
             yield block, claim
 
 
+#: A line that ends as a finished sentence: punctuation (closing quotes, brackets or emphasis
+#: after it allowed), a citation marker, or closing bold.
 _FINISHED_RE = re.compile(r"(?:[.!?…][\"'”’)\]*_]*|" + MARKER_RE.pattern + r"|\*\*)\s*$", re.I)
 #: A cut sentence is completed from a source sentence holding its last this many words.
 _TAIL_WORDS = 5

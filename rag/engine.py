@@ -11,9 +11,9 @@ verification leaves nothing of the first draft, the model gets one second chance
 system prompt (still in llama.cpp's KV cache) with only the passages that can answer (they meet
 the question's constraints, and hold a figure if it asks for one) and a request to answer in
 their words, without the failed draft (which the model would repeat); if that fails too, the
-best-supported evidence sentence is quoted ("The documents say: ..."). Only when no quote answers the question
-(its dates, figures and names are nowhere in the evidence) does the engine refuse, listing the
-closest sources. `Answer.outcome` says which path the text took.
+best-supported evidence sentence is quoted ("The documents say: ..."). Only when no quote
+answers the question (its dates, figures and names are nowhere in the evidence) does the engine
+refuse, listing the closest sources. `Answer.outcome` says which path the text took.
 
 The steps are langchain-core runnables (`Engine.chain`), so the whole pipeline can be invoked,
 batched or inspected like any LCEL chain; `stream()` drives the same runnables step by step to

@@ -20,7 +20,6 @@ still refused.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -37,6 +36,7 @@ from rag.question import (
 )
 from rag.records import is_notes_record, is_record
 from rag.support import content_words, present, word_coverage
+from ree.text import YEAR_RE
 
 #: Least share of the question's content words (stemmed; names count double) the quote must
 #: contain, leaving out the words its document's title already holds.
@@ -45,8 +45,6 @@ MIN_COVERAGE = 0.5
 MIN_COSINE = 0.5
 #: Quotes longer than this many words are not shown (a run-on line is not an answer).
 MAX_WORDS = 80
-#: A year in a row label ("2023, Greenland", "2025-11-01").
-_YEAR = re.compile(r"(?<!\d)(?:1[89]|20)\d{2}(?!\d)")
 
 
 @dataclass(frozen=True)
@@ -110,7 +108,7 @@ def _row_of_another_year(text: str, constraints: Constraints) -> bool:
     if not is_record(text):
         return False
     asked = {str(y) for y in constraints.years} | {str(d.year) for d in constraints.dates}
-    label_years = set(_YEAR.findall(text.split(":", 1)[0]))
+    label_years = set(YEAR_RE.findall(text.split(":", 1)[0]))
     return bool(asked and label_years and not label_years & asked)
 
 

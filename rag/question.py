@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass, field
 
 from rag.numbers import extract_quantities
-from ree.text import MARKER_RE, MONTH_NAMES
+from ree.text import MARKER_RE, MONTH_NAMES, YEAR_RE
 
 _QUESTION_WORD = r"(?:what|which|who|whom|whose|where|when|why|how|is|are|was|were|did|does|do)"
 _LEAD = r"(?:(?:in|from|for|to|at|by|on|since|until)\s+)?"
@@ -285,7 +285,7 @@ def unmet_constraint(constraints: Constraints, passage: str, document: str = "")
     if constraints.dates and not any(_date_in(d, both) for d in constraints.dates):
         return f"the question is about {constraints.dates[0].words()[0]}"
     if constraints.years:
-        years_in = text if _ANY_YEAR.search(text) else both
+        years_in = text if YEAR_RE.search(text) else both
         if not any(re.search(rf"(?<!\d){y}(?!\d)", years_in) for y in constraints.years):
             return f"the question is about {constraints.years[0]}"
     if constraints.identifiers and not any(
@@ -308,9 +308,6 @@ def subject_names(names: tuple[str, ...]) -> tuple[str, ...]:
 
     actors = lexicon().actor_names
     return tuple(n for n in names if not set(_NAME_TOKEN.findall(_fold_names(n.lower()))) <= actors)
-
-
-_ANY_YEAR = re.compile(r"(?<![\d,.])(?:1[89]|20)\d{2}(?!\d|,\d)")
 
 
 def _flat(text: str) -> str:

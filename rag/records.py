@@ -29,13 +29,12 @@ from dataclasses import dataclass, field
 
 from rag.lexicon import lexicon
 from rag.numbers import Quantity, extract_quantities, unsupported_quantities
-from ree.text import stem
+from ree.text import YEAR_RE, stem
 
 #: A table record line: "row label: column = value; column = value" (see ingest's tables).
 RECORD_LINE = re.compile(r"^[^\n=]{1,160}?:\s[^\n]*?\S\s=\s\S")
 _RECORD_PARTS = re.compile(r"^(?P<label>[^\n=]{1,200}?):\s(?P<cells>[^\n]*?\S\s=\s\S[^\n]*)$")
 _NOTE = re.compile(r"\s*\((?:notes?|footnotes?)\s[^)]*\)", re.IGNORECASE)
-_YEAR = re.compile(r"(?<![\d,.])(?:1[89]|20)\d{2}(?!\d|,\d)")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]+")
 _MASS = re.compile(r"^\s*(?:t|tons?|tonnes?|metric tons?|kg|kilograms?|mt|kt)\b", re.IGNORECASE)
 #: Words too common in table labels and headers to identify a row ("total", "estimated").
@@ -127,7 +126,7 @@ def check_records(claim: str, passage: str, frame: str = "") -> RecordCheck:
     if not cells:
         return result
     claim_words = _words(f"{claim} {frame}")
-    claim_years = set(_YEAR.findall(f"{claim} {frame}"))
+    claim_years = set(YEAR_RE.findall(f"{claim} {frame}"))
     measures = _measures(claim_words)
     for quantity in extract_quantities(claim):
         if quantity.unit == "year":
@@ -158,7 +157,7 @@ def _disagreement(
     measures: set[str],
 ) -> str:
     """Why `cell` cannot be the cell the claim reads, or "" when it can."""
-    label_years = set(_YEAR.findall(cell.label))
+    label_years = set(YEAR_RE.findall(cell.label))
     label_words = _words(cell.label) - _GENERIC
     distinctive = {w for w in label_words if w not in measures_of_words()}
     if label_years:
@@ -166,7 +165,7 @@ def _disagreement(
             return f"{quantity.raw} is in the row for {cell.label}"
     elif distinctive and not distinctive & claim_words:
         return f"{quantity.raw} is in the row '{cell.label}'"
-    header_years = set(_YEAR.findall(cell.header))
+    header_years = set(YEAR_RE.findall(cell.header))
     if header_years and claim_years and not header_years & claim_years:
         return f"{quantity.raw} is in the column '{cell.header}'"
     cell_words = _words(f"{cell.label} {cell.header}")

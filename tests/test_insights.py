@@ -162,6 +162,10 @@ def test_the_news_summary_is_the_documents_own_sentences_unless_written(
         sample_index, embedder, ExtractiveChatModel(sentences=3), brief_summary="written"
     ).brief(brief.source)
     assert written.summary.startswith("## News Summary") and written.summary != brief.summary
+    # extracted sentences are recorded as the document's own; written ones went through the
+    # verifier like any draft
+    assert sum("the document's own sentence" in c.reason for c in brief.claims) == len(sentences)
+    assert not any("the document's own sentence" in c.reason for c in written.claims)
 
 
 def test_a_long_document_is_summarized_from_key_sentences_of_every_part(

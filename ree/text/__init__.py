@@ -3,10 +3,11 @@
 - `split_sentences` (and `MARKER_RE`, the citation markers it keeps with their sentence);
 - `tokenize` (BM25 words) and `stem` (verification's word comparison);
 - `count_tokens` (cl100k, the unit of every token budget);
-- `normalize_date`, `date_to_int`, `MONTH_NAMES` (the many ways documents write dates).
+- `normalize_date`, `date_to_int`, `MONTH_NAMES`, `YEAR_RE` (the many ways documents write
+  dates, and a year standing alone).
 """
 
-from ree.text.dates import MONTH_NAMES, date_to_int, normalize_date
+from ree.text.dates import MONTH_NAMES, YEAR_RE, date_to_int, normalize_date
 from ree.text.sentences import MARKER_RE, split_sentences
 from ree.text.tokens import count_tokens
 from ree.text.words import stem, tokenize
@@ -14,6 +15,7 @@ from ree.text.words import stem, tokenize
 __all__ = [
     "MARKER_RE",
     "MONTH_NAMES",
+    "YEAR_RE",
     "count_tokens",
     "date_to_int",
     "normalize_date",

@@ -10,6 +10,10 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
+#: A year 1800-2099 written alone: not part of a longer number ("12,2024"), a decimal or a
+#: thousands figure ("2,000" is not the year 2000).
+YEAR_RE = re.compile(r"(?<![\d,.])(?:1[89]|20)\d{2}(?!\d|,\d)")
+
 MONTH_NAMES = [
     "january",
     "february",
