@@ -701,7 +701,7 @@ def test_pdf_two_columns_read_left_then_right(tmp_path: Path) -> None:
 
 
 def test_pdf_prose_lines_are_rejoined_into_sentences() -> None:
-    doc = load_document(USGS_PDF)
+    doc = load_document(need(USGS_PDF))
     text = doc.sections[0].text
     # the chapter wraps this sentence after "An estimated"; evidence and quotes need it whole
     assert "An estimated 45,000 tons of REO in mineral concentrates were produced" in text
