@@ -39,8 +39,10 @@ from rag.fallback import best_quote
 from rag.filters import Filters
 from rag.insights import Numbering, SectionTidy, load_lenses, renumber, subject_of
 from rag.modes import CHOICES, resolve_mode
+from rag.parts import answers_part, unanswered_parts, with_part
 from rag.prompting import (
     answer_prompt,
+    missing_part_prompt,
     quote_text,
     refusal_text,
     second_chance_prompt,
@@ -136,6 +138,12 @@ class Engine:
             return self.model.bind(max_tokens=max_tokens)
         except (AttributeError, NotImplementedError):
             return self.model
+
+    def part_completion(self) -> Runnable:
+        """One unanswered part of a multi-part question, given the answer so far:
+        {"sources", "question", "answer", "part"} -> one sentence."""
+        prompt = missing_part_prompt(self.settings.prompts_path)
+        return prompt | self.model | StrOutputParser()
 
     def second_chance(self) -> Runnable:
         """The answer prompt narrowed to the passages that can answer, asking for their words:
@@ -279,6 +287,10 @@ class Engine:
             retry = self.verify(second, passages, question)
             if _answers(retry, question):
                 draft, verification, ans.outcome = second, retry, "second-chance"
+        elif _answers(verification, question):
+            verification, shown = yield from self._complete_parts(
+                ans, verification, shown, passages, clock
+            )
         final = verification.text.strip()
         if final.startswith(shown) and len(final) > len(shown):
             yield final[len(shown) :]
@@ -392,11 +404,50 @@ class Engine:
             f"{self.settings.min_relevance:.2f})"
         )
 
-    def _can_answer(self, question: str, passages: list[Passage]) -> list[Passage]:
+    def _complete_parts(
+        self,
+        ans: Answer,
+        verification: Verification,
+        shown: str,
+        passages: list[Passage],
+        clock: _Clock,
+    ) -> Generator[str, None, tuple[Verification, str]]:
+        """A verified answer that leaves a part of the question unanswered ("who signed" without
+        "where") gets the one extra generation: the first unanswered part, asked of the passages
+        that can answer it, with the answer so far. Its new cited sentences are appended as they
+        are verified. Returns (the verification of the whole answer, the text shown)."""
+        question = ans.standalone_question
+        missing = unanswered_parts(question, verification.text)
+        focus = self._can_answer(question, passages, missing[0]) if missing else []
+        if not focus or not answers_part(question, missing[0], focus[0].text):
+            return verification, shown  # no passage holds what the part asks for
+        base = verification.text.strip()
+        if base.startswith(shown) and len(base) > len(shown):
+            yield base[len(shown) :]
+        inputs = {
+            "sources": render_sources(focus),
+            "question": question,
+            "answer": base,
+            "part": missing[0],
+        }
+
+        def added(draft: str) -> str:
+            whole = with_part(verification, self.verify(draft, passages, question), question).text
+            return whole.strip()[len(base) :]
+
+        more, more_shown = yield from self.generate_verified(
+            self.part_completion(), inputs, added, clock, "part", passages=focus
+        )
+        ans.drafts.append(more)
+        whole = with_part(verification, self.verify(more, passages, question), question)
+        return whole, base + more_shown
+
+    def _can_answer(self, question: str, passages: list[Passage], part: str = "") -> list[Passage]:
         """The passages a second draft is written from: those matching every kind of constraint
         the question fixes (a question about 2025 figures, asked of documents that stop at 2024,
         gets none and is refused at once), those holding what the question word asks for (a
-        figure for "how much") first, at most `SECOND_CHANCE_PASSAGES`."""
+        figure for "how much") first, at most `SECOND_CHANCE_PASSAGES`. With `part`, the
+        passages that answer that part come first."""
         constraints = question_constraints(question)
         fitting = [
             p
@@ -404,6 +455,8 @@ class Engine:
             if not unmet_constraint(constraints, p.as_seen, document_context(p.hit))
         ]
         fitting.sort(key=lambda p: not answers_kind(question, p.text))  # stable: rank kept
+        if part:
+            fitting.sort(key=lambda p: not answers_part(question, part, p.text))
         return fitting[:SECOND_CHANCE_PASSAGES]
 
     def generate_verified(

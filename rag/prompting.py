@@ -55,6 +55,12 @@ def second_chance_prompt(folder: Path) -> ChatPromptTemplate:
     return section_prompt(folder, "brief", "second_chance")
 
 
+def missing_part_prompt(folder: Path) -> ChatPromptTemplate:
+    """The answer prompt's system message (KV cache kept), then `missing_part.md`: the passages
+    that can answer one unanswered part of the question, the answer so far, and that part."""
+    return section_prompt(folder, "brief", "missing_part")
+
+
 def quote_text(folder: Path, quote: str, n: int) -> str:
     """The quoted fallback answer: the best-supported sentence, marked as a quote."""
     return load_prompt(folder, "quote").format(quote=quote, n=n)

@@ -358,7 +358,8 @@ def _fold_names(text: str) -> str:
 
 
 _KINDS = (
-    (re.compile(r"\b(?:when|what year|which year|what date|how long|how soon)\b", re.I), "date"),
+    (re.compile(r"\b(?:how long|how soon)\b", re.I), "duration"),
+    (re.compile(r"\b(?:when|what year|which year|what date)\b", re.I), "date"),
     (
         re.compile(
             r"\bwhat (?:dollar |\$ ?)?(?:amount|sum)\b[^?]*\b(?:financ\w*|fund\w*|invest\w*|"
@@ -387,6 +388,12 @@ HAS_KIND = {
         r"\b(?:1[89]|20)\d{2}\b|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\s+\d",
         re.I,
     ),
+    # "within 180 days", "for 10 years", "a ten-year floor", or a date ("until 2035")
+    "duration": re.compile(
+        r"\b(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty)"
+        r"[\s-]+(?:days?|weeks?|months?|years?)\b|\b(?:1[89]|20)\d{2}\b",
+        re.I,
+    ),
     "money": _CURRENCY,
     "figure": re.compile(r"\d"),
     "place": re.compile(r"\b(?:in|at|near|from|to)\s+(?:the\s+)?[A-Z][a-z]+"),
@@ -395,7 +402,8 @@ HAS_KIND = {
 
 
 def answer_kind(question: str) -> str:
-    """What a question (part) asks for: "date", "money", "figure", "place", "name" or ""."""
+    """What a question (part) asks for: "duration", "date", "money", "figure", "place", "name"
+    or ""."""
     for pattern, kind in _KINDS:
         if pattern.search(question):
             return kind
@@ -414,6 +422,6 @@ def answers_kind(question: str, answer: str) -> bool:
         )
     if kind == "figure":
         return any(q.unit != "year" for q in extract_quantities(text))
-    if kind == "date":
-        return bool(HAS_KIND["date"].search(text))
+    if kind in ("date", "duration"):
+        return bool(HAS_KIND[kind].search(text))
     return True

@@ -127,7 +127,9 @@ def check_records(claim: str, passage: str, frame: str = "") -> RecordCheck:
         return result
     claim_words = _words(f"{claim} {frame}")
     claim_years = set(YEAR_RE.findall(f"{claim} {frame}"))
-    measures = _measures(claim_words)
+    # the measure the claim itself states ("exports were 7,600 t"); the question's only when the
+    # claim names none (a multi-part question may name several: "exports ... mine production")
+    measures = _measures(_words(claim)) or _measures(claim_words)
     for quantity in extract_quantities(claim):
         if quantity.unit == "year":
             continue
@@ -171,11 +173,21 @@ def _disagreement(
     cell_words = _words(f"{cell.label} {cell.header}")
     if "world" in _words(claim) and "world" not in cell_words:
         return f"{quantity.raw} is '{cell.header}' of '{cell.label}', not a world figure"
-    cell_measures = _measures(cell_words)
+    cell_measures = _measures(cell_words) or _measures(_words(_clause_holding(cell, quantity)))
     if measures and cell_measures and not measures & cell_measures:
         return f"{quantity.raw} is '{cell.header}' of '{cell.label}', not what the claim states"
     if _money_as_mass(claim, quantity, cell):
         return f"{quantity.raw} is a tonnage, stated as money"
+    return ""
+
+
+def _clause_holding(cell: Cell, quantity: Quantity) -> str:
+    """The clause of a prose cell (a footnote) that holds the figure: "Total domestic production
+    ... was 1,920 tons and 7,600 tons" says what 7,600 measures when its header ("note 3") does
+    not. A plain value ("13,000 t") gives itself."""
+    for clause in re.split(r"(?<=[.;])\s+", _NOTE.sub("", cell.value)):
+        if not unsupported_quantities(quantity.raw, clause):
+            return clause
     return ""
 
 

@@ -425,9 +425,23 @@ def _hedged_evidence(claim: str, evidence: str, sentences: list[str]) -> bool:
     quantities = extract_quantities(claim)
     for quantity in quantities:
         holders = [c for s in sentences for c in _clauses(s) if _holds(c, quantity)]
-        if holders and all(is_hedged(c) for c in holders):
+        if holders and all(is_hedged(_reported(c)) for c in holders):
             return True
-    return is_hedged(evidence) and not any(_holds(evidence, q) for q in quantities)
+    return is_hedged(_reported(evidence)) and not any(_holds(evidence, q) for q in quantities)
+
+
+#: "President Biden will announce that the Department has awarded ...": the hedge is on the
+#: announcement, what follows "that" is stated as done.
+_ANNOUNCED_RE = re.compile(
+    r"^.*?\b(?:will|would|is expected to|plans? to|is to)\s+"
+    r"(?:announce|say|report|confirm|unveil|note|highlight)\w*\s+that\s+",
+    re.IGNORECASE,
+)
+
+
+def _reported(clause: str) -> str:
+    """The clause without a hedged announcement frame before its "that"."""
+    return _ANNOUNCED_RE.sub("", clause, count=1)
 
 
 _CLAUSE_RE = re.compile(

@@ -182,6 +182,45 @@ def test_a_failed_draft_gets_a_second_chance(sample_index, embedder) -> None:
     assert second[-1].content.count("\n[") <= 2 < first[-1].content.count("\n[")
 
 
+MILL_Q = "Which company operates the White Mesa Mill, and where is it?"
+
+
+def test_an_unanswered_part_gets_the_one_extra_generation(sample_index, embedder) -> None:
+    probe = make_engine(sample_index, embedder, ExtractiveChatModel())
+    ev = evidence_for(probe, MILL_Q)
+    n = passage_with(ev, "Blanding")
+    half = f"Energy Fuels operates the White Mesa Mill [{n}]."
+    where = f"The White Mesa Mill is near Blanding, Utah [{n}]."
+    model = ScriptedChatModel(replies=[half, where])
+    ans = make_engine(sample_index, embedder, model).answer(MILL_Q)
+    assert ans.outcome == "written" and "Energy Fuels" in ans.text and "Blanding" in ans.text
+    assert len(model.calls) == 2  # one extra generation, no more
+    first, second = model.calls
+    assert second[0].content == first[0].content  # the system message, so the KV cache holds
+    assert "Still unanswered: where is it" in second[-1].content
+    assert half in second[-1].content  # the answer so far, so the part is not answered again
+    assert ans.drafts == [half, where]
+
+
+def test_a_part_answer_that_only_repeats_changes_nothing(sample_index, embedder) -> None:
+    probe = make_engine(sample_index, embedder, ExtractiveChatModel())
+    n = passage_with(evidence_for(probe, MILL_Q), "Blanding")
+    half = f"Energy Fuels operates the White Mesa Mill [{n}]."
+    model = ScriptedChatModel(replies=[half])
+    ans = make_engine(sample_index, embedder, model).answer(MILL_Q)
+    assert len(model.calls) == 2
+    assert ans.text == half and not ans.refused
+
+
+def test_a_whole_answer_gets_no_extra_generation(sample_index, embedder) -> None:
+    probe = make_engine(sample_index, embedder, ExtractiveChatModel())
+    n = passage_with(evidence_for(probe, MILL_Q), "Blanding")
+    whole = f"Energy Fuels operates the White Mesa Mill near Blanding, Utah [{n}]."
+    model = ScriptedChatModel(replies=[whole])
+    ans = make_engine(sample_index, embedder, model).answer(MILL_Q)
+    assert len(model.calls) == 1 and "Blanding" in ans.text
+
+
 def test_the_best_supported_sentence_is_quoted_when_both_drafts_fail(
     sample_index, embedder
 ) -> None:

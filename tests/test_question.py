@@ -118,3 +118,11 @@ def test_answers_kind() -> None:
     assert answers_kind("When was 10X to be commissioned?", "In 2028 [2].")
     assert not answers_kind("When was it commissioned?", "It was commissioned [2].")
     assert answers_kind("Who discovered holmium?", "Per Teodor Cleve [1].")
+
+
+def test_how_long_is_answered_by_a_duration() -> None:
+    soon = "How soon after the U.S.-Australia framework must the two sides hold their ministerial?"
+    assert answer_kind(soon) == "duration"
+    assert answers_kind(soon, "They convene a Ministerial within 180 days of this Framework [2].")
+    assert answers_kind("For how long?", "The floor is set for ten years [1].")
+    assert not answers_kind(soon, "The two sides will hold a Ministerial [2].")

@@ -69,3 +69,20 @@ def test_footnote_markers_are_never_figures() -> None:
     # the injected "12 tons" must not be backed by "(note 12)"
     check = check_records("China's 2024 mine production was 12 tons.", USGS)
     assert not check.backed
+
+
+def test_a_footnote_clause_says_what_its_figure_measures() -> None:
+    """A footnote cell's header ("note 3") names no measure; the clause holding the figure
+    does. The claim's own measure binds even when a multi-part question names several."""
+    notes = (
+        "Salient Statistics—United States, notes: t = metric tons; note 3 = In 2023 and 2024, "
+        "reported production includes Utah. Total domestic production in 2023 and 2024 was "
+        "1,920 tons and 7,600 tons, respectively; note 5 = Defined as production + imports – exports"
+    )
+    question = "How do 2024 U.S. exports of ores and compounds compare with mine production?"
+    wrong = check_records(
+        "The 2024 U.S. exports of ores and compounds were 7,600 tons.", notes, question
+    )
+    assert "7,600" in wrong.wrong and not wrong.backed
+    right = check_records("Total domestic production in 2024 was 7,600 tons.", notes, question)
+    assert right.backed and not right.wrong
