@@ -55,8 +55,9 @@ SUMMARY_SENTENCES = 4
 SUMMARY_MIN_WORDS = 8
 #: How much likeness to a sentence already chosen costs a candidate (maximal marginal relevance).
 REDUNDANCY = 0.5
-#: Token budget of the Background's sources block.
+#: Token budget of the Background's sources block; sentences of an extracted Background.
 BACKGROUND_TOKENS = 350
+BACKGROUND_SENTENCES = 3
 
 
 class DocumentNotFound(LookupError):
@@ -143,20 +144,40 @@ def _summary(
     engine: Engine, doc: DocumentRecord, hits: list[Hit], numbering: Numbering, clock: _Clock
 ) -> Iterator[EvidenceShown | str]:
     question = SUMMARY_QUESTION
-    passages = _key_passages(hits, f"{doc.title}: {question}", engine)
+    query = f"{doc.title}: {question}"
     if engine.settings.brief_summary == "written":
+        passages = _key_passages(hits, query, engine)
         part = yield from _written(engine, "brief_summary", question, passages, numbering, clock)
         return part
+    passages = _key_passages(_prose_only(hits) or hits, query, engine)
     return (yield from _extracted(engine, passages, numbering))
 
 
+def _prose_only(hits: list[Hit]) -> list[Hit]:
+    """The chunks cut to the sentences an extracted summary can use: in a report made mostly
+    of tables (the USGS chapter) the records would otherwise take the key-sentence budget and
+    leave the summary its three weakest prose sentences."""
+    out = []
+    for hit in hits:
+        text = "\n".join(u for u, _line in split_units(hit.text) if _is_summary_sentence(u))
+        if text:
+            out.append(Hit(chunk=hit.chunk, score=hit.score, text=text))
+    return out
+
+
 def _extracted(
-    engine: Engine, passages: list[Passage], numbering: Numbering
+    engine: Engine,
+    passages: list[Passage],
+    numbering: Numbering,
+    heading: str = "## News Summary",
+    about: str = "",
+    count: int = SUMMARY_SENTENCES,
 ) -> Iterator[EvidenceShown | str]:
-    """The News Summary as the document's own key sentences: the `SUMMARY_SENTENCES` closest
-    to the gist of the key passages, in document order, each cited. Nothing is generated, so
-    nothing needs verifying, and the brief saves one generation (the default: the packaged
-    small model's written summaries dropped the headline figures; see README)."""
+    """A part made of the passages' own sentences: the `count` closest to their gist (or to
+    `about`, when given), least alike, in passage order, each cited. Nothing is generated, so
+    nothing needs verifying. The default News Summary (the packaged small model's written
+    summaries dropped the headline figures; see README), and the Background when every written
+    sentence of it was removed."""
     if not passages:
         return _Part("")
     mapping = numbering.add(passages)
@@ -164,19 +185,20 @@ def _extracted(
     units = [(p, u) for p, u in units if _is_summary_sentence(u)]
     if not units:
         return _Part("")
-    best = _diverse_central([u for _p, u in units], engine.embed, SUMMARY_SENTENCES)
+    best = _diverse_central([u for _p, u in units], engine.embed, count, about)
     sentences = [_as_sentence(units[k][1], mapping[units[k][0].n]) for k in best]
-    yield EvidenceShown(
-        [engine.citation(numbering.passages[mapping[p.n]], p.best) for p in passages]
-    )
+    if not about:  # the Background's passages were shown when its draft was written
+        yield EvidenceShown(
+            [engine.citation(numbering.passages[mapping[p.n]], p.best) for p in passages]
+        )
     text = " ".join(sentences)
-    yield f"## News Summary\n\n{text}"
+    yield f"{heading}\n\n{text}"
     claims = []
     for sentence, k in zip(sentences, best, strict=True):
         n = mapping[units[k][0].n]
         reason = f"the document's own sentence [{n}]"
         claims.append(ClaimVerdict(sentence, [n], "verified", reason, {n: units[k][1]}))
-    return _Part(f"## News Summary\n\n{text}", claims)
+    return _Part(f"{heading}\n\n{text}", claims)
 
 
 def _is_summary_sentence(unit: str) -> bool:
@@ -194,10 +216,14 @@ def _is_summary_sentence(unit: str) -> bool:
     )
 
 
+_FOOTNOTE_MARK = re.compile(r"\^\d+\b")
+
+
 def _as_sentence(unit: str, n: int) -> str:
     """A document unit as a summary sentence: list marker and "Label:" lead dropped, its
-    citation before the final period."""
-    return f"{_without_lead(unit).rstrip(' .')} [{n}]."
+    citation before the final period; a PDF's footnote markers ("China,^9 70%") dropped."""
+    text = _FOOTNOTE_MARK.sub("", _without_lead(unit)).rstrip(" .")
+    return f"{text} [{n}]."
 
 
 def _without_lead(unit: str) -> str:
@@ -251,7 +277,13 @@ def _background(
     passages = build_evidence(others, query, BACKGROUND_TOKENS, engine.embed)
     question = f"Background to: {doc.title} ({doc.published or 'undated'})"
     part = yield from _written(engine, "brief_background", question, passages, numbering, clock)
-    return _Part(f"## Background\n\n{part.text}" if part.text else "", part.claims)
+    if part.text:
+        return _Part(f"## Background\n\n{part.text}", part.claims)
+    # every written sentence removed: the other documents' own sentences closest to this one
+    fallback = yield from _extracted(
+        engine, passages, numbering, "## Background", query, BACKGROUND_SENTENCES
+    )
+    return _Part(fallback.text, part.claims + fallback.claims)
 
 
 def _insight_sections(
@@ -318,12 +350,12 @@ def _closeness(vectors: np.ndarray) -> np.ndarray:
     return vectors @ vectors.mean(axis=0)
 
 
-def _diverse_central(texts: list[str], embed: Embed, k: int) -> list[int]:
-    """Indexes of `k` texts, in order, that are central but not alike: maximal marginal
-    relevance, closeness to the mean minus `REDUNDANCY` x likeness to a text already chosen
-    (two sentences on the same 10-year term would crowd out the deal's other terms)."""
+def _diverse_central(texts: list[str], embed: Embed, k: int, about: str = "") -> list[int]:
+    """Indexes of `k` texts, in order, that are central (or close to `about`) but not alike:
+    maximal marginal relevance, closeness minus `REDUNDANCY` x likeness to a text already
+    chosen (two sentences on the same 10-year term would crowd out the deal's other terms)."""
     vectors = _unit_vectors(texts, embed)
-    closeness = _closeness(vectors)
+    closeness = _unit_vectors([about], embed)[0] @ vectors.T if about else _closeness(vectors)
     chosen: list[int] = []
     while len(chosen) < min(k, len(texts)):
         likeness = (vectors @ vectors[chosen].T).max(axis=1) if chosen else 0.0

@@ -319,6 +319,8 @@ def score_support(
     figures = [q for q in claim_figures if q.unit != "year"]
     if records.backed and not wrong and all(q in records.backed for q in figures):
         lexical = max(lexical, RECORD_BACKED)  # right row, right column: the cell says it
+    elif not missing and _only_figures_added(claim, claim_words, frame, figures, sentences):
+        lexical = max(lexical, RECORD_BACKED)  # the question's frame and the passage's figure
     # element names count as names however written ("Dy", "dysprosium"): a swapped element is a
     # wrong fact, but they weigh as ordinary words so that two right elements do not carry a claim
     missing_names = tuple(
@@ -365,6 +367,33 @@ def _added_words(claim_words: dict[str, bool], frame: Frame) -> dict[str, bool]:
         if not present(w, dict.fromkeys(frame.words, False))
     }
     return added or claim_words
+
+
+#: Words an answer uses to frame a figure ("the authorized amount ... is $25,400,000").
+_ANSWER_WORDS = frozenset(("amount", "figure", "number", "sum", "quantity"))
+
+
+def _only_figures_added(
+    claim: str,
+    claim_words: dict[str, bool],
+    frame: Frame,
+    figures: list[Quantity],
+    sentences: list[str],
+) -> bool:
+    """Whether all the claim adds to the question is its figures, stated together with the
+    claim's years in one passage sentence ("(C) $25,400,000 for fiscal year 2024;" answering
+    how much the law authorizes for fiscal year 2024). The words are the question's, so word
+    coverage has nothing to measure; the sentence holding figure and year is the support."""
+    figures = [q for q in figures if q not in frame.quantities]  # the answer's, not the question's
+    if not frame.words or not figures:
+        return False
+    added = [w for w in claim_words if w not in _ANSWER_WORDS and not present(w, frame.words)]
+    if added:
+        return False
+    years = [q for q in extract_quantities(claim) if q.unit == "year"]
+    return any(
+        all(_holds(s, q) for q in figures) and all(_holds(s, y) for y in years) for s in sentences
+    )
 
 
 def given_by_question(quantity: Quantity, frame: Frame, document: str) -> bool:

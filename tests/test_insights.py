@@ -143,6 +143,25 @@ def test_brief_of_a_document(sample_index, embedder) -> None:  # noqa: F811
         engine.brief("no-such-file.pdf")
 
 
+def test_a_background_with_nothing_verified_falls_back_to_other_documents_sentences(
+    sample_index,  # noqa: F811
+    embedder,
+) -> None:
+    from rag.brief import BACKGROUND_SENTENCES
+
+    invented = "The floor is 999 dollars per tonne [1]."
+    engine = make_engine(sample_index, embedder, ScriptedChatModel(replies=[invented]))
+    brief = engine.brief("mp-materials-dod-partnership-2025.md")
+    assert brief.background.startswith("## Background") and "999" not in brief.markdown()
+    own = {c.n for c in brief.citations if c.source == brief.source}
+    markers = [int(n) for n in re.findall(r"\[(\d+)\]", brief.background)]
+    assert len(markers) == BACKGROUND_SENTENCES and not set(markers) & own
+    evidence = " ".join(brief.evidence[n] for n in markers)
+    sentences = re.findall(r"(.+?) \[\d+\]\.(?: |$)", brief.background.split("\n\n", 1)[1])
+    assert all(s in evidence for s in sentences)  # the other documents' own words
+    assert any(c.status == "removed" and "999" in c.text for c in brief.claims)
+
+
 def test_the_news_summary_is_the_documents_own_sentences_unless_written(
     sample_index,  # noqa: F811
     embedder,
@@ -191,3 +210,23 @@ def test_a_long_document_is_summarized_from_key_sentences_of_every_part(
     order = [c.id for c in chunks]
     assert [p.hit.chunk.id for p in passages] == sorted(chosen, key=order.index)
     assert document_subject(doc.title) == "MP Materials and the Pentagon"
+
+
+def test_an_extracted_summary_of_a_table_report_draws_on_its_prose() -> None:
+    """In a report made mostly of tables the records would take the key-sentence budget: the
+    extracted summary's candidates are the prose sentences, records and headings dropped."""
+    from rag.brief import _prose_only
+    from rag.retriever import Hit
+    from ree.index.records import Chunk
+
+    def hit(text: str) -> Hit:
+        return Hit(
+            chunk=Chunk(id=text[:8], doc_id="d", text=text, embed_text=text), score=1.0, text=text
+        )
+
+    prose = "An estimated 45,000 tons of REO in mineral concentrates were produced in 2024."
+    table = hit("Australia: mine production 2023 = 16,000 t; reserves = 5,700,000 t\n# Tables")
+    mixed = hit(f"Production: Mineral concentrates: 2023 = 41,600 t; 2024 = 45,000 t\n{prose}")
+    kept = _prose_only([table, mixed])
+    assert [h.text for h in kept] == [prose]
+    assert kept[0].chunk is mixed.chunk

@@ -272,3 +272,25 @@ def test_derivations_accents_and_aliases_match() -> None:
 )
 def test_strip_attribution(claim: str, stripped: str) -> None:
     assert strip_attribution(claim) == stripped
+
+
+def test_a_figure_is_the_whole_answer_when_the_rest_restates_the_question() -> None:
+    """ "The authorized amount ... in fiscal year 2024 is $25,400,000" adds only the figure to
+    the question: the passage line holding that figure with that year supports it; the same
+    sentence with the figure of another year does not, nor a figure the question gave."""
+    from rag.support import Frame
+
+    code = (
+        "(A) $23,000,000 for each of fiscal years 2021 and 2022;\n(B) $24,200,000 for fiscal "
+        "year 2023;\n(C) $25,400,000 for fiscal year 2024;\n(D) $26,600,000 for fiscal year 2025"
+    )
+    question = (
+        "How much does 42 U.S.C. 13344 authorize for DOE's coal-based rare earth research in "
+        "fiscal year 2024?"
+    )
+    frame = Frame.of(question)
+    claim = "The authorized amount for DOE's coal-based research in fiscal year 2024 is {}."
+    right = score_support(claim.format("$25,400,000"), code, frame=frame)
+    assert right.score >= SUPPORT_THRESHOLD
+    other_year = score_support(claim.format("$24,200,000"), code, frame=frame)
+    assert other_year.score < SUPPORT_THRESHOLD
