@@ -172,6 +172,7 @@ def _extracted(
     heading: str = "## News Summary",
     about: str = "",
     count: int = SUMMARY_SENTENCES,
+    show_evidence: bool = True,
 ) -> Iterator[EvidenceShown | str]:
     """A part made of the passages' own sentences: the `count` closest to their gist (or to
     `about`, when given), least alike, in passage order, each cited. Nothing is generated, so
@@ -187,7 +188,7 @@ def _extracted(
         return _Part("")
     best = _diverse_central([u for _p, u in units], engine.embed, count, about)
     sentences = [_as_sentence(units[k][1], mapping[units[k][0].n]) for k in best]
-    if not about:  # the Background's passages were shown when its draft was written
+    if show_evidence:
         yield EvidenceShown(
             [engine.citation(numbering.passages[mapping[p.n]], p.best) for p in passages]
         )
@@ -280,8 +281,8 @@ def _background(
     if part.text:
         return _Part(f"## Background\n\n{part.text}", part.claims)
     # every written sentence removed: the other documents' own sentences closest to this one
-    fallback = yield from _extracted(
-        engine, passages, numbering, "## Background", query, BACKGROUND_SENTENCES
+    fallback = yield from _extracted(  # its passages were shown when the draft was written
+        engine, passages, numbering, "## Background", query, BACKGROUND_SENTENCES, False
     )
     return _Part(fallback.text, part.claims + fallback.claims)
 

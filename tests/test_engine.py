@@ -185,14 +185,19 @@ def test_a_failed_draft_gets_a_second_chance(sample_index, embedder) -> None:
 MILL_Q = "Which company operates the White Mesa Mill, and where is it?"
 
 
-def test_an_unanswered_part_gets_the_one_extra_generation(sample_index, embedder) -> None:
+def mill_answer(sample_index, embedder, *replies: str) -> tuple[Answer, ScriptedChatModel]:
+    """MILL_Q answered by scripted replies; "{n}" in a reply is the passage naming Blanding."""
     probe = make_engine(sample_index, embedder, ExtractiveChatModel())
-    ev = evidence_for(probe, MILL_Q)
-    n = passage_with(ev, "Blanding")
-    half = f"Energy Fuels operates the White Mesa Mill [{n}]."
-    where = f"The White Mesa Mill is near Blanding, Utah [{n}]."
-    model = ScriptedChatModel(replies=[half, where])
-    ans = make_engine(sample_index, embedder, model).answer(MILL_Q)
+    n = passage_with(evidence_for(probe, MILL_Q), "Blanding")
+    model = ScriptedChatModel(replies=[r.format(n=n) for r in replies])
+    return make_engine(sample_index, embedder, model).answer(MILL_Q), model
+
+
+def test_an_unanswered_part_gets_the_one_extra_generation(sample_index, embedder) -> None:
+    half = "Energy Fuels operates the White Mesa Mill [{n}]."
+    where = "The White Mesa Mill is near Blanding, Utah [{n}]."
+    ans, model = mill_answer(sample_index, embedder, half, where)
+    half, where = model.replies
     assert ans.outcome == "written" and "Energy Fuels" in ans.text and "Blanding" in ans.text
     assert len(model.calls) == 2  # one extra generation, no more
     first, second = model.calls
@@ -203,21 +208,16 @@ def test_an_unanswered_part_gets_the_one_extra_generation(sample_index, embedder
 
 
 def test_a_part_answer_that_only_repeats_changes_nothing(sample_index, embedder) -> None:
-    probe = make_engine(sample_index, embedder, ExtractiveChatModel())
-    n = passage_with(evidence_for(probe, MILL_Q), "Blanding")
-    half = f"Energy Fuels operates the White Mesa Mill [{n}]."
-    model = ScriptedChatModel(replies=[half])
-    ans = make_engine(sample_index, embedder, model).answer(MILL_Q)
+    ans, model = mill_answer(
+        sample_index, embedder, "Energy Fuels operates the White Mesa Mill [{n}]."
+    )
     assert len(model.calls) == 2
-    assert ans.text == half and not ans.refused
+    assert ans.text == model.replies[0] and not ans.refused
 
 
 def test_a_whole_answer_gets_no_extra_generation(sample_index, embedder) -> None:
-    probe = make_engine(sample_index, embedder, ExtractiveChatModel())
-    n = passage_with(evidence_for(probe, MILL_Q), "Blanding")
-    whole = f"Energy Fuels operates the White Mesa Mill near Blanding, Utah [{n}]."
-    model = ScriptedChatModel(replies=[whole])
-    ans = make_engine(sample_index, embedder, model).answer(MILL_Q)
+    whole = "Energy Fuels operates the White Mesa Mill near Blanding, Utah [{n}]."
+    ans, model = mill_answer(sample_index, embedder, whole)
     assert len(model.calls) == 1 and "Blanding" in ans.text
 
 
