@@ -8,7 +8,9 @@ In-Depth Insights.
   generation, verified against them.
 - **Background**: context from *other* documents of the library (earlier figures, related
   policies, disagreeing numbers, with their dates), retrieved with the document's title and
-  summary, each sentence cited and verified.
+  summary: by default (`REE_BRIEF_BACKGROUND=extractive`) their own sentences closest to the
+  document, chosen as the summary's are; with `written` the model writes it in one generation,
+  verified, and falls back to those sentences when every written one is removed.
 - **In-Depth Insights**: the lens sections of `rag.insights`, about the document's subject.
 
 One numbering runs through the three parts, so the brief ends with one sources list. Every part
@@ -177,8 +179,8 @@ def _extracted(
     """A part made of the passages' own sentences: the `count` closest to their gist (or to
     `about`, when given), least alike, in passage order, each cited. Nothing is generated, so
     nothing needs verifying. The default News Summary (the packaged small model's written
-    summaries dropped the headline figures; see README), and the Background when every written
-    sentence of it was removed."""
+    summaries dropped the headline figures; see README), and the default Background (or the
+    written one's stand-in when every sentence of it was removed)."""
     if not passages:
         return _Part("")
     mapping = numbering.add(passages)
@@ -209,6 +211,7 @@ def _is_summary_sentence(unit: str) -> bool:
     text = unit.strip()
     return (
         len(text.split()) >= SUMMARY_MIN_WORDS
+        and not _OPEN_QUESTION.match(_without_lead(text))
         and not is_record(text)
         and not text.startswith("#")
         and not re.match(r"(?i)^sources?\s*:", text)
@@ -217,6 +220,8 @@ def _is_summary_sentence(unit: str) -> bool:
     )
 
 
+#: A watch-list item states no fact: "Whether Chinese NdPr prices rise toward the floor ...".
+_OPEN_QUESTION = re.compile(r"(?i)^(?:whether\b|.*\?$)")
 _FOOTNOTE_MARK = re.compile(r"\^\d+\b")
 
 
@@ -276,6 +281,11 @@ def _background(
     found = engine.retriever.search(query, k=engine.settings.top_k + 4).hits
     others = [h for h in found if h.chunk.doc_id != doc.doc_id]
     passages = build_evidence(others, query, BACKGROUND_TOKENS, engine.embed)
+    if engine.settings.brief_background == "extractive":
+        heading = "## Background"
+        return (
+            yield from _extracted(engine, passages, numbering, heading, query, BACKGROUND_SENTENCES)
+        )
     question = f"Background to: {doc.title} ({doc.published or 'undated'})"
     part = yield from _written(engine, "brief_background", question, passages, numbering, clock)
     if part.text:

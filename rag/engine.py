@@ -39,7 +39,7 @@ from rag.fallback import best_quote
 from rag.filters import Filters
 from rag.insights import Numbering, SectionTidy, load_lenses, renumber, subject_of
 from rag.modes import CHOICES, resolve_mode
-from rag.parts import answers_part, unanswered_parts, with_part
+from rag.parts import adds_to_question, answers_part, asks_yes_no, unanswered_parts, with_part
 from rag.prompting import (
     answer_prompt,
     missing_part_prompt,
@@ -140,8 +140,8 @@ class Engine:
             return self.model
 
     def part_completion(self) -> Runnable:
-        """One unanswered part of a multi-part question, given the answer so far:
-        {"sources", "question", "answer", "part"} -> one sentence."""
+        """One unanswered part of a multi-part question:
+        {"sources", "question", "part"} -> one sentence."""
         prompt = missing_part_prompt(self.settings.prompts_path)
         return prompt | self.model | StrOutputParser()
 
@@ -414,8 +414,8 @@ class Engine:
     ) -> Generator[str, None, tuple[Verification, str]]:
         """A verified answer that leaves a part of the question unanswered ("who signed" without
         "where") gets the one extra generation: the first unanswered part, asked of the passages
-        that can answer it, with the answer so far. Its new cited sentences are appended as they
-        are verified. Returns (the verification of the whole answer, the text shown)."""
+        that can answer it (not the answer so far: the small model copied it instead of answering
+        the part). Its new cited sentences are appended as they are verified. Returns (the verification of the whole answer, the text shown)."""
         question = ans.standalone_question
         missing = unanswered_parts(question, verification.text)
         focus = self._can_answer(question, passages, missing[0]) if missing else []
@@ -424,12 +424,7 @@ class Engine:
         base = verification.text.strip()
         if base.startswith(shown) and len(base) > len(shown):
             yield base[len(shown) :]
-        inputs = {
-            "sources": render_sources(focus),
-            "question": question,
-            "answer": base,
-            "part": missing[0],
-        }
+        inputs = {"sources": render_sources(focus), "question": question, "part": missing[0]}
 
         def added(draft: str) -> str:
             whole = with_part(verification, self.verify(draft, passages, question), question).text
@@ -608,9 +603,14 @@ def _checked(question: str, mode: str) -> str:
 
 
 def _answers(verification: Verification, question: str) -> bool:
-    """Whether a brief answer's verified text answers: some factual sentence survived, and it
-    holds what the question word asks for (a figure for "how much", a date for "when")."""
-    kept = any(c.status in ("verified", "repaired") for c in verification.claims)
+    """Whether a brief answer's verified text answers: some factual sentence survived that says
+    more than the question (unless it asks yes or no), and the text holds what the question
+    word asks for (a figure for "how much", a date for "when")."""
+    kept = any(
+        c.status in ("verified", "repaired")
+        and (asks_yes_no(question) or adds_to_question(c.text, question))
+        for c in verification.claims
+    )
     return kept and answers_kind(question, verification.text)
 
 

@@ -12,7 +12,8 @@ must match every kind of constraint the question fixes (its dates, years, identi
 and subject name of the question its document's title does not (the dysprosium row does not
 answer for praseodymium; governments and agencies are not subjects),
 hold what the question word asks for (a sum of money for "how much did X invest", a figure for
-"how much", a date for "when"), not be a table's notes record (units and footnotes), share enough of
+"how much", a date for "when"; a record whose cells for the asked measure are blank, "reserves =
+not available", gives nothing), not be a table's notes record (units and footnotes), share enough of
 the question's content words (`MIN_COVERAGE`) and be close enough in meaning (`MIN_COSINE`).
 Questions the documents do not answer (a year the table does not have) fail those tests and are
 still refused.
@@ -34,7 +35,7 @@ from rag.question import (
     subject_names,
     unmet_constraint,
 )
-from rag.records import is_notes_record, is_record
+from rag.records import blank_for, is_notes_record, is_record
 from rag.support import content_words, present, word_coverage
 from ree.text import YEAR_RE
 
@@ -75,7 +76,7 @@ def best_quote(
             text = unit.removeprefix("... ").strip()
             if not text or len(text.split()) > MAX_WORDS or is_notes_record(text):
                 continue
-            if not answers_kind(question, text):
+            if not answers_kind(question, text) or blank_for(text, question):
                 continue
             if unmet_constraint(constraints, text, context) or _row_of_another_year(
                 text, constraints

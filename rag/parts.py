@@ -7,23 +7,67 @@ for "how much") and, when the part has words of its own that no other part has (
 commit to invest" against "what did the Department of Defense award"), shares one of them.
 The engine spends its one extra generation on the first unanswered part (`Engine._brief`).
 
+A sentence that only restates its question ("The 2026 proclamation says U.S. rare earth oxides
+are exported for refining", asked what the 2024 export figures show) answers no part, whatever
+its kind: `adds_to_question` wants a word or a figure the question does not have (a yes/no part
+is exempt: its answer restates it).
+
 Deliberately lexical: "what does Niron make" answered with "Niron produces ..." is taken as
 unanswered (the extra sentence is then dropped as a repeat), never the other way round.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
+from rag.numbers import extract_quantities
 from rag.question import HAS_KIND, answer_kind, question_parts
-from rag.support import content_words
+from rag.support import content_words, present, stem
 from rag.verify import Verification
-from ree.text import MARKER_RE, split_sentences
+from ree.text import MARKER_RE, MONTH_NAMES, split_sentences
 
 #: Words that frame a part rather than say what it is about (question words are stopwords
-#: already; for "in what year" the year itself is what `HAS_KIND` looks for).
-_FRAME = frozenset(("time", "year", "date", "day", "city", "country", "place", "amount", "number"))
-#: Content words two sentences share, over the smaller one's, above which one repeats the other.
+#: already): the kind of answer asked for, which the answer gives by an instance ("in what year"
+#: by a year, "which outlet" by a newspaper's name, "for how long" by a duration).
+_FRAME = frozenset(
+    stem(w)
+    for w in (
+        "time",
+        "year",
+        "date",
+        "day",
+        "city",
+        "country",
+        "place",
+        "amount",
+        "number",
+        "long",
+        "soon",
+        "outlet",
+        "company",
+        "agency",
+        "firm",
+        "organization",
+        "official",
+        "person",
+    )
+)
+#: Words that frame an answer without adding to it: the source's verbs ("the USGS figures show
+#: that ...") and the verbs of a place ("is located in").
+_SCAFFOLD = frozenset(
+    stem(w)
+    for w in ("show", "states", "indicates", "figures", "data", "table", "located", "situated")
+)
+_MONTHS = frozenset(stem(m.lower()) for m in MONTH_NAMES)
+#: A part that opens with an auxiliary asks yes or no ("do the White House documents agree?").
+_YES_NO = re.compile(
+    r"^(?:and\s+|but\s+)?(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should)\b",
+    re.I,
+)
+#: Share of a new sentence's content words that an earlier sentence already has, from which on
+#: the new one repeats it (over the new one's words: "The plant is located in Texas" must not
+#: make "The plant is in Fort Worth, Texas" a repeat).
 REPEAT_OVERLAP = 0.7
 
 
@@ -36,15 +80,47 @@ def unanswered_parts(question: str, answer: str) -> list[str]:
     return [p for p in parts if not any(answers_part(question, p, s) for s in sentences)]
 
 
+def asks_yes_no(question: str) -> bool:
+    """Whether `question` (or a part of it) asks yes or no."""
+    return bool(_YES_NO.match(question.strip()))
+
+
+def adds_to_question(sentence: str, question: str) -> bool:
+    """Whether `sentence` says something `question` does not: a content word (other than the
+    source's and a place's framing verbs) or a figure of its own."""
+    text = MARKER_RE.sub(" ", sentence)
+    asked = content_words(question)
+    if any(not present(w, asked) and w not in _SCAFFOLD for w in content_words(text)):
+        return True
+    known = extract_quantities(question)
+    return any(q not in known for q in extract_quantities(text))
+
+
 def answers_part(question: str, part: str, text: str) -> bool:
-    """Whether `text` holds what `part` of `question` asks for: its kind (a place for "where")
-    and, if the part has words no other part has, one of them."""
-    pattern = HAS_KIND.get(answer_kind(part))
+    """Whether `text` holds what `part` of `question` asks for: something beyond the question's
+    words, its kind (a place for "where", a name not in the question for "who") and, if the part
+    has words no other part has, one of them."""
+    if not asks_yes_no(part) and not adds_to_question(text, question):
+        return False
+    kind = answer_kind(part)
+    pattern = HAS_KIND.get(kind)
     if pattern and not pattern.search(text):
+        return False
+    if kind == "name" and not _new_name(text, question):
         return False
     others = set().union(*(_words(p) for p in question_parts(question) if p != part))
     own = _words(part) - others
     return not own or bool(own & _words(text))
+
+
+def _new_name(text: str, question: str) -> bool:
+    """`text` names someone the question does not ("The United States signed" names nobody new
+    when the question asks who signed the U.S.-Japan framework)."""
+    asked = content_words(question)
+    return any(
+        name and w not in _MONTHS and not present(w, asked)
+        for w, name in content_words(text).items()
+    )
 
 
 def with_part(answer: Verification, extra: Verification, question: str = "") -> Verification:
@@ -74,7 +150,7 @@ def repeats(sentence: str, text: str, question: str = "") -> bool:
         return True
     for old in split_sentences(MARKER_RE.sub(" ", text)):
         seen = set(content_words(old)) - frame
-        if seen and len(new & seen) / min(len(new), len(seen)) >= REPEAT_OVERLAP:
+        if seen and len(new & seen) / len(new) >= REPEAT_OVERLAP:
             return True
     return False
 

@@ -57,7 +57,7 @@ def second_chance_prompt(folder: Path) -> ChatPromptTemplate:
 
 def missing_part_prompt(folder: Path) -> ChatPromptTemplate:
     """The answer prompt's system message (KV cache kept), then `missing_part.md`: the passages
-    that can answer one unanswered part of the question, the answer so far, and that part."""
+    that can answer one unanswered part of the question, the question, and that part."""
     return section_prompt(folder, "brief", "missing_part")
 
 

@@ -256,18 +256,26 @@ def _names(question: str) -> list[str]:
         words = [re.sub(r"['’]s$", "", w.strip(".,'’")) for w in m.group(0).split()]
         if m.start() == 0 and len(words) == 1 and not words[0].isupper():
             continue
-        while words and (
-            words[0].lower() in _NOT_NAMES
-            or words[0].lower() in _GENERIC_NAMES
-            or re.fullmatch(rf"{_MONTH}", words[0], re.I)
-        ):
-            words = words[1:]
-        while words and (words[-1].lower() in _NOT_NAMES or words[-1].lower() in _GENERIC_NAMES):
-            words = words[:-1]
-        name = " ".join(words)
-        if name and not any(ch.isdigit() for ch in name) and name not in names:
-            names.append(name)
+        for run in _split_at_months(words):  # "Biden's February 2021 order" names Biden
+            while run and (run[0].lower() in _NOT_NAMES or run[0].lower() in _GENERIC_NAMES):
+                run = run[1:]
+            while run and (run[-1].lower() in _NOT_NAMES or run[-1].lower() in _GENERIC_NAMES):
+                run = run[:-1]
+            name = " ".join(run)
+            if name and not any(ch.isdigit() for ch in name) and name not in names:
+                names.append(name)
     return names
+
+
+def _split_at_months(words: list[str]) -> list[list[str]]:
+    """A capitalised run cut at its month names, which are dates, not parts of a name."""
+    runs: list[list[str]] = [[]]
+    for word in words:
+        if re.fullmatch(_MONTH, word, re.I):
+            runs.append([])
+        else:
+            runs[-1].append(word)
+    return [run for run in runs if run]
 
 
 def unmet_constraint(constraints: Constraints, passage: str, document: str = "") -> str:
@@ -351,8 +359,12 @@ _COUNTRY_ALIASES = ((re.compile(r"\bunited states(?: of america)?\b|\bu\.s\.a?\.
 
 
 def _fold_names(text: str) -> str:
-    """ "United States", "U.S.", "USA" -> "us"; other dots dropped ("D.O.E." = "doe")."""
-    for pattern, repl in _COUNTRY_ALIASES:
+    """The lexicon's aliases applied ("electric-vehicle" = "EV", "Pentagon" = "DoD"), then
+    "United States", "U.S.", "USA" -> "us" and other dots dropped ("D.O.E." = "doe")."""
+    from rag.lexicon import lexicon
+
+    text = text.lower()
+    for pattern, repl in (*lexicon().aliases, *_COUNTRY_ALIASES):
         text = pattern.sub(repl, text)
     return text.replace(".", "")
 

@@ -36,6 +36,8 @@ RECORD_LINE = re.compile(r"^[^\n=]{1,160}?:\s[^\n]*?\S\s=\s\S")
 _RECORD_PARTS = re.compile(r"^(?P<label>[^\n=]{1,200}?):\s(?P<cells>[^\n]*?\S\s=\s\S[^\n]*)$")
 _NOTE = re.compile(r"\s*\((?:notes?|footnotes?)\s[^)]*\)", re.IGNORECASE)
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]+")
+#: What ingest writes for a table's "no number" codes (W, NA, XX, —; `ingest.loaders.tables`).
+NO_VALUE = frozenset(("withheld", "not available", "not applicable", "not reported", ""))
 _MASS = re.compile(r"^\s*(?:t|tons?|tonnes?|metric tons?|kg|kilograms?|mt|kt)\b", re.IGNORECASE)
 #: Words too common in table labels and headers to identify a row ("total", "estimated").
 _GENERIC_WORDS = """total rounded estimated estimate average other others and the of in for from
@@ -109,6 +111,17 @@ def _parse_records(passage: str) -> tuple[Cell, ...]:
             if sep:
                 cells.append(Cell(label.strip(), header.strip(), value.strip()))
     return tuple(cells)
+
+
+def blank_for(record: str, question: str) -> bool:
+    """Whether `record` gives no figure where `question` asks for one: every cell measuring
+    what the question measures ("reserves") is blank ("reserves = not available", "withheld").
+    The Nigeria row does not answer "what reserves does USGS estimate for Nigeria?"."""
+    asked = _measures(set(_words(question)))
+    if not asked:
+        return False
+    cells = [c for c in parse_records(record) if _measures(set(_words(c.header))) & asked]
+    return bool(cells) and all(_NOTE.sub("", c.value).strip().lower() in NO_VALUE for c in cells)
 
 
 def strip_notes(text: str) -> str:

@@ -95,6 +95,10 @@ class Settings(BaseSettings):
         "extractive",
         description="A document brief's News Summary: its key sentences, or written by the LLM.",
     )
+    brief_background: Literal["extractive", "written"] = Field(
+        "extractive",
+        description="A document brief's Background: other documents' key sentences, or written.",
+    )
     lenses_file: Path | None = Field(
         None, description="YAML file of insight lenses (default: prompts/lenses.yaml)."
     )

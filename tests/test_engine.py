@@ -182,6 +182,20 @@ def test_a_failed_draft_gets_a_second_chance(sample_index, embedder) -> None:
     assert second[-1].content.count("\n[") <= 2 < first[-1].content.count("\n[")
 
 
+def test_a_draft_that_only_restates_the_question_gets_the_second_chance(
+    sample_index, embedder
+) -> None:
+    probe = make_engine(sample_index, embedder, ExtractiveChatModel())
+    ev = evidence_for(probe, PRICE_Q)
+    n = passage_with(ev, "110")
+    echo = f"The US Department of Defense agreed a price floor with MP Materials for NdPr [{n}]."
+    good = f"{sentence_with(ev[n], '110')} [{n}]."
+    model = ScriptedChatModel(replies=[echo, good])
+    ans = make_engine(sample_index, embedder, model).answer(PRICE_Q)
+    assert len(model.calls) == 2  # the restatement did not count as an answer
+    assert ans.outcome == "second-chance" and "110" in ans.text
+
+
 MILL_Q = "Which company operates the White Mesa Mill, and where is it?"
 
 
@@ -202,8 +216,8 @@ def test_an_unanswered_part_gets_the_one_extra_generation(sample_index, embedder
     assert len(model.calls) == 2  # one extra generation, no more
     first, second = model.calls
     assert second[0].content == first[0].content  # the system message, so the KV cache holds
-    assert "Still unanswered: where is it" in second[-1].content
-    assert half in second[-1].content  # the answer so far, so the part is not answered again
+    assert "Answer only this part of it: where is it" in second[-1].content
+    assert half not in second[-1].content  # not the answer so far: the small model copied it
     assert ans.drafts == [half, where]
 
 

@@ -70,3 +70,15 @@ def test_no_quote_of_a_row_for_another_year_whose_source_names_the_asked_year() 
     assert best_quote(asked, [passage(rows)], embed=None) is None
     quote = best_quote(asked.replace("2025", "2024"), [passage(rows)], embed=None)
     assert quote is not None and quote.text.startswith("2024, Greenland")
+
+
+def test_a_record_whose_asked_cell_is_blank_is_not_quoted() -> None:
+    table = (
+        "World mine production and reserves\n"
+        "Nigeria: mine production 2023 (estimated) = 7,200 t; mine production 2024 (estimated) "
+        "= 13,000 t; reserves = not available"
+    )
+    reserves = "What rare earth reserves does USGS estimate for Nigeria?"
+    assert best_quote(reserves, [passage(table)], None) is None
+    quote = best_quote("How much did Nigeria mine in 2024?", [passage(table)], None)
+    assert quote is not None and "13,000" in quote.text

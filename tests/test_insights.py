@@ -150,7 +150,8 @@ def test_a_background_with_nothing_verified_falls_back_to_other_documents_senten
     from rag.brief import BACKGROUND_SENTENCES
 
     invented = "The floor is 999 dollars per tonne [1]."
-    engine = make_engine(sample_index, embedder, ScriptedChatModel(replies=[invented]))
+    model = ScriptedChatModel(replies=[invented])
+    engine = make_engine(sample_index, embedder, model, brief_background="written")
     brief = engine.brief("mp-materials-dod-partnership-2025.md")
     assert brief.background.startswith("## Background") and "999" not in brief.markdown()
     own = {c.n for c in brief.citations if c.source == brief.source}
@@ -160,6 +161,39 @@ def test_a_background_with_nothing_verified_falls_back_to_other_documents_senten
     sentences = re.findall(r"(.+?) \[\d+\]\.(?: |$)", brief.background.split("\n\n", 1)[1])
     assert all(s in evidence for s in sentences)  # the other documents' own words
     assert any(c.status == "removed" and "999" in c.text for c in brief.claims)
+
+
+def test_the_default_background_is_other_documents_sentences_without_a_generation(
+    sample_index,  # noqa: F811
+    embedder,
+) -> None:
+    from rag.brief import BACKGROUND_SENTENCES
+
+    model = ExtractiveChatModel(sentences=3)
+    written = make_engine(sample_index, embedder, model, brief_background="written")
+    written.brief("mp-materials-dod-partnership-2025.md")
+    calls_written = len(model.calls)
+    model.calls.clear()
+    brief = make_engine(sample_index, embedder, model).brief("mp-materials-dod-partnership-2025.md")
+    assert len(model.calls) == calls_written - 1  # one generation fewer: the Background's
+    own = {c.n for c in brief.citations if c.source == brief.source}
+    markers = [int(n) for n in re.findall(r"\[(\d+)\]", brief.background)]
+    assert len(markers) == BACKGROUND_SENTENCES and not set(markers) & own
+    sentences = re.findall(r"(.+?) \[\d+\]\.(?: |$)", brief.background.split("\n\n", 1)[1])
+    evidence = " ".join(brief.evidence[n] for n in markers)
+    assert all(s in evidence for s in sentences) and not any(
+        s.startswith("Whether") for s in sentences
+    )
+
+
+def test_a_watch_list_item_is_not_a_summary_sentence() -> None:
+    from rag.brief import _is_summary_sentence
+
+    assert not _is_summary_sentence(
+        "- Whether Chinese NdPr prices rise toward the floor, which would reduce the cost."
+    )
+    assert not _is_summary_sentence("Will the Fort Worth plant reach its 1,000 t target in 2026?")
+    assert _is_summary_sentence("The Fort Worth plant began producing magnets in 2025 for GM.")
 
 
 def test_the_news_summary_is_the_documents_own_sentences_unless_written(
@@ -183,8 +217,12 @@ def test_the_news_summary_is_the_documents_own_sentences_unless_written(
     assert written.summary.startswith("## News Summary") and written.summary != brief.summary
     # extracted sentences are recorded as the document's own; written ones went through the
     # verifier like any draft
-    assert sum("the document's own sentence" in c.reason for c in brief.claims) == len(sentences)
-    assert not any("the document's own sentence" in c.reason for c in written.claims)
+    own = [c for c in brief.claims if "the document's own sentence" in c.reason]
+    assert sum(c.text in brief.summary for c in own) == len(sentences)
+    assert not any(
+        "the document's own sentence" in c.reason and c.text in written.summary
+        for c in written.claims
+    )
 
 
 def test_a_long_document_is_summarized_from_key_sentences_of_every_part(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.parts import answers_part, repeats, unanswered_parts, with_part
+from rag.parts import adds_to_question, answers_part, repeats, unanswered_parts, with_part
 from rag.verify import ClaimVerdict, Verification
 
 
@@ -41,6 +41,43 @@ from rag.verify import ClaimVerdict, Verification
             "Lars Fredrik Nilson discovered scandium in 1879 [1].",
             [],
         ),
+        # a sentence that only restates the question answers no part ...
+        (
+            "What investment in Harena Rare Earths was announced in August 2026, and where is "
+            "its project?",
+            "The investment in Harena Rare Earths was announced in August 2026 [2]. "
+            "Its project is in Madagascar [2].",
+            ["What investment in Harena Rare Earths was announced in August 2026"],
+        ),
+        (
+            "How many EVs could MP Materials' Texas magnet plant supply, and where in Texas is it?",
+            "The plant could supply magnets for more than 500,000 EV motors a year [1]. "
+            "The plant is located in Texas [2].",
+            ["where in Texas is it"],
+        ),
+        # ... "who" wants a name the question does not have, not the question's own country
+        (
+            "Who signed the U.S.-Japan critical minerals framework, and where?",
+            "The United States signed the U.S.-Japan critical minerals framework on October 28, "
+            "2025 [1]. The framework was signed in Tokyo [1].",
+            ["Who signed the U.S.-Japan critical minerals framework"],
+        ),
+        # the kind of answer is named by an instance: an outlet by a newspaper, "how long" by a
+        # duration
+        (
+            "By what year is Baotou meant to become a rare earth hub, and which outlet reported "
+            "the plan?",
+            "Baotou is meant to become a rare earth hub by 2035 [1]. The plan was reported by "
+            "the South China Morning Post [1].",
+            [],
+        ),
+        (
+            "What price floor did the Department of Defense guarantee MP Materials, and for how "
+            "long?",
+            "The Department of Defense guaranteed MP Materials a price floor of $110 per "
+            "kilogram of NdPr oxide for 10 years [3].",
+            [],
+        ),
         # a one-part question has no part to leave out
         ("How much rare earth oxide did China mine in 2024?", "China mined 270,000 t [1].", []),
     ],
@@ -59,6 +96,9 @@ def test_a_sentence_that_repeats_the_answer_adds_nothing() -> None:
     text = "Niron Magnetics develops and produces rare earth-free permanent magnets [1]."
     assert repeats("Niron Magnetics produces rare earth-free permanent magnets [1].", text)
     assert not repeats("Niron Magnetics is based in Minnesota [2].", text)
+    # a short earlier sentence does not make a longer new one a repeat
+    located = "The plant is located in Texas [2]."
+    assert not repeats("The plant is located in Fort Worth, Texas [1].", located)
 
 
 def _verification(text: str, status: str = "verified") -> Verification:
@@ -94,3 +134,16 @@ def test_words_of_the_question_do_not_make_a_sentence_a_repeat() -> None:
     )
     assert not repeats(new, text, question)
     assert repeats(text, text, question)
+
+
+def test_a_restatement_of_the_question_adds_nothing() -> None:
+    q = (
+        "The 2026 proclamation says U.S. rare earth oxides are exported for refining; how do "
+        "2024 U.S. exports in the USGS figures compare with mine production?"
+    )
+    assert not adds_to_question(
+        "The 2026 proclamation says U.S. rare earth oxides are exported for refining [3].", q
+    )
+    assert not adds_to_question("The USGS figures show that U.S. exports compare [1].", q)
+    assert adds_to_question("U.S. exports were 43,000 t in 2024 [1].", q)  # a figure of its own
+    assert adds_to_question("Most of the oxide goes to China [1].", q)  # a word of its own

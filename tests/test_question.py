@@ -101,6 +101,21 @@ def test_identifiers_and_names() -> None:
     assert not unmet_constraint(long, "The Critical Minerals Supply Security Response Group ...")
 
 
+def test_a_month_is_a_date_not_part_of_a_name() -> None:
+    c = question_constraints(
+        "Under Biden's February 2021 supply chain order, which cabinet secretary had to assess "
+        "risks in the EV battery supply chain?"
+    )
+    assert "Biden" in c.names and not any("February" in n for n in c.names)
+    order = (
+        "(ii) The Secretary of Energy shall submit a report identifying risks in the supply "
+        "chain for high-capacity batteries, including electric-vehicle batteries."
+    )
+    # the lexicon's aliases hold for names too: "electric-vehicle" is "EV"
+    assert not unmet_constraint(c, order, "Executive Order on America's Supply Chains | 2021-02-24")
+    assert unmet_constraint(c, order, "Executive Order on America's Supply Chains | 2021-06-08")
+
+
 def test_money_questions_need_a_sum_of_money() -> None:
     spend = "How much is the Department of War spending on the gallium refinery?"
     assert answer_kind(spend) == "money"

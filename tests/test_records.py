@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.records import check_records, parse_records
+from rag.records import blank_for, check_records, parse_records
 
 USGS = (
     "Australia: mine production 2023 (estimated) = 16,000 t (note 12); mine production 2024 "
@@ -86,3 +86,15 @@ def test_a_footnote_clause_says_what_its_figure_measures() -> None:
     assert "7,600" in wrong.wrong and not wrong.backed
     right = check_records("Total domestic production in 2024 was 7,600 tons.", notes, question)
     assert right.backed and not right.wrong
+
+
+def test_a_blank_cell_gives_no_figure_for_its_measure() -> None:
+    nigeria = (
+        "Nigeria: mine production 2023 (estimated) = 7,200 t (note 12); mine production 2024 "
+        "(estimated) = 13,000 t (note 12); reserves = not available"
+    )
+    greenland = "Greenland: mine production 2024 (estimated) = zero; reserves = 1,500,000 t"
+    assert blank_for(nigeria, "What rare earth reserves does USGS estimate for Nigeria?")
+    assert not blank_for(nigeria, "How much did Nigeria mine in 2024?")
+    assert not blank_for(greenland, "How much did Greenland mine in 2024?")  # zero is a figure
+    assert not blank_for(greenland, "Who discovered holmium?")  # no measure asked
