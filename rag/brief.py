@@ -60,6 +60,7 @@ REDUNDANCY = 0.5
 #: Token budget of the Background's sources block; sentences of an extracted Background.
 BACKGROUND_TOKENS = 350
 BACKGROUND_SENTENCES = 3
+BACKGROUND_HEADING = "## Background"
 
 
 class DocumentNotFound(LookupError):
@@ -282,17 +283,18 @@ def _background(
     others = [h for h in found if h.chunk.doc_id != doc.doc_id]
     passages = build_evidence(others, query, BACKGROUND_TOKENS, engine.embed)
     if engine.settings.brief_background == "extractive":
-        heading = "## Background"
         return (
-            yield from _extracted(engine, passages, numbering, heading, query, BACKGROUND_SENTENCES)
+            yield from _extracted(
+                engine, passages, numbering, BACKGROUND_HEADING, query, BACKGROUND_SENTENCES
+            )
         )
     question = f"Background to: {doc.title} ({doc.published or 'undated'})"
     part = yield from _written(engine, "brief_background", question, passages, numbering, clock)
     if part.text:
-        return _Part(f"## Background\n\n{part.text}", part.claims)
+        return _Part(f"{BACKGROUND_HEADING}\n\n{part.text}", part.claims)
     # every written sentence removed: the other documents' own sentences closest to this one
     fallback = yield from _extracted(  # its passages were shown when the draft was written
-        engine, passages, numbering, "## Background", query, BACKGROUND_SENTENCES, False
+        engine, passages, numbering, BACKGROUND_HEADING, query, BACKGROUND_SENTENCES, False
     )
     return _Part(fallback.text, part.claims + fallback.claims)
 

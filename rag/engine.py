@@ -415,7 +415,8 @@ class Engine:
         """A verified answer that leaves a part of the question unanswered ("who signed" without
         "where") gets the one extra generation: the first unanswered part, asked of the passages
         that can answer it (not the answer so far: the small model copied it instead of answering
-        the part). Its new cited sentences are appended as they are verified. Returns (the verification of the whole answer, the text shown)."""
+        the part). Its new cited sentences are appended as they are verified. Returns (the
+        verification of the whole answer, the text shown)."""
         question = ans.standalone_question
         missing = unanswered_parts(question, verification.text)
         focus = self._can_answer(question, passages, missing[0]) if missing else []

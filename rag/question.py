@@ -19,6 +19,7 @@ dates ("last year").
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -358,6 +359,7 @@ def _name_in(name: str, text: str) -> bool:
 _COUNTRY_ALIASES = ((re.compile(r"\bunited states(?: of america)?\b|\bu\.s\.a?\.?|\busa\b"), "us"),)
 
 
+@functools.lru_cache(maxsize=4096)  # every claim is checked against the same passages
 def _fold_names(text: str) -> str:
     """The lexicon's aliases applied ("electric-vehicle" = "EV", "Pentagon" = "DoD"), then
     "United States", "U.S.", "USA" -> "us" and other dots dropped ("D.O.E." = "doe")."""
