@@ -151,11 +151,20 @@ def time_insights(engine: Engine, q: str) -> dict:
     )
     start = time.perf_counter()
     first_section = None
+    final = None
     for item in engine.stream(q, mode="insights"):
         if isinstance(item, str) and first_section is None and "###" in item:
             first_section = time.perf_counter() - start
+        if isinstance(item, Answer):
+            final = item
     total = time.perf_counter() - start
-    return {"first_section": first_section or total, "total": total}
+    drafts = final.drafts if final else []
+    tokens = [engine.model.count_prompt_tokens(d) for d in drafts]  # the model's tokenizer
+    return {
+        "first_section": first_section or total,
+        "total": total,
+        "section_tokens": sum(tokens) / len(tokens) if tokens else 0.0,
+    }
 
 
 def time_document_brief(engine: Engine, source: str) -> dict:
@@ -238,6 +247,9 @@ def main() -> int:
                 "p95": p95(insights, "first_section"),
             },
             "total": {"p50": p50(insights, "total"), "p95": p95(insights, "total")},
+            "generated_tokens_per_section": round(
+                sum(r["section_tokens"] for r in insights) / len(insights), 1
+            ),
         },
         "document_brief": {
             "total": {"p50": p50(briefs, "total"), "p95": p95(briefs, "total")} if briefs else None,

@@ -234,8 +234,13 @@ def fold_dates(text: str) -> str:
 
 
 def _normalize_for_match(text: str) -> str:
-    """Fold spelling and dates, rewrite numbers to a canonical form and collapse whitespace."""
-    return " ".join(normalize_numbers(fold_dates(fold_spelling(text))).split())
+    """Fold spelling and dates, write ranges out ("1-2 kg" -> "1 to 2 kg"), rewrite numbers to a
+    canonical form and collapse whitespace."""
+    text = _RANGE.sub(r"\1 to \2", fold_dates(fold_spelling(text)))
+    return " ".join(normalize_numbers(text).split())
+
+
+_RANGE = re.compile(r"(\d)\s*[-\u2013]\s*(\d)")
 
 
 def _phrase_pattern(phrase: str) -> re.Pattern[str]:
@@ -263,8 +268,8 @@ def must_include_hits(answer: str, must_include: Sequence[str]) -> list[bool]:
 
     Both sides go through ``rag.numbers.normalize_numbers`` after ``fold_spelling`` and
     ``fold_dates``, so "25,300" matches "25300", "44 million" matches "44,000,000", "87%" matches
-    "87 percent", "Bastnaesite" matches "bastnäsite" and "October 24, 2025" matches
-    "24 October 2025".
+    "87 percent", "Bastnaesite" matches "bastnäsite", "October 24, 2025" matches
+    "24 October 2025" and "1-2 kg" matches "1 to 2 kg".
     A phrase must match whole words: "25300" does not hit "125300".
 
     Example: ``must_include_hits("Output was 25300 t, 87 percent", ["25,300", "87%", "Lynas"])``

@@ -63,6 +63,29 @@ def spell_out_symbols(text: str) -> str:
     return _TOKEN_RE.sub(lambda m: _spelled(text, m), text)
 
 
+def name_symbols(text: str, source: str) -> str:
+    """`text` with each lone element symbol that `source` also writes (by name or as the
+    symbol) given its name ("Lu, Sc, and Y" -> "lutetium (Lu), scandium (Sc), and yttrium
+    (Y)"): an analyst reads names, and a symbol names one element only. A symbol already after
+    its name ("samarium (Sm)") and "NdPr" stay as they are."""
+    named = f"{source.lower()} {spell_out_symbols(source).lower()}"
+
+    def name(m: re.Match[str]) -> str:
+        token = m.group(1)
+        element = SYMBOLS.get(token)
+        before = text[max(0, m.start(1) - 24) : m.start(1)]
+        if (
+            element is None
+            or element not in named
+            or re.search(rf"{element}\s*\($", before, re.IGNORECASE)
+            or not _is_symbol_here(text, m.start(1), m.end(1), token)
+        ):
+            return token
+        return f"{element} ({token})"
+
+    return _TOKEN_RE.sub(name, text)
+
+
 def _spelled(text: str, m: re.Match[str]) -> str:
     token = m.group(1)
     parts = _PART_RE.findall(token)

@@ -112,7 +112,9 @@ class Engine:
     def section_generation(self) -> Runnable:
         """One In-Depth Insights section: {"sources", "question", "focus"} -> section text."""
         prompt = section_prompt(self.settings.prompts_path, "insight_section", "insight_question")
-        return prompt | self._capped(self.settings.section_tokens) | StrOutputParser()
+        # a second heading starts another section: nothing after it belongs to this one
+        model = self._capped(self.settings.section_tokens, stop=["\n#"])
+        return prompt | model | StrOutputParser()
 
     def part_generation(self, name: str) -> Runnable:
         """One part of a document brief (`prompts/<name>.md`): {"sources", "question"} -> text."""
@@ -132,10 +134,14 @@ class Engine:
         """Like `brief`, yielding each part's evidence and verified text as it is written."""
         yield from write_brief(self, source, _Clock())
 
-    def _capped(self, max_tokens: int) -> Any:
-        """The chat model with a generation cap (models that take no per-call cap as is)."""
+    def _capped(self, max_tokens: int, stop: list[str] | None = None) -> Any:
+        """The chat model with a generation cap and stop strings (models that take no per-call
+        options as is)."""
+        options: dict[str, Any] = {"max_tokens": max_tokens}
+        if stop:
+            options["stop"] = stop
         try:
-            return self.model.bind(max_tokens=max_tokens)
+            return self.model.bind(**options)
         except (AttributeError, NotImplementedError):
             return self.model
 

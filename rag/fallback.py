@@ -55,6 +55,16 @@ class Quote:
     score: float
 
 
+def _misses_a_date(constraints: Constraints, text: str, context: str) -> bool:
+    """Whether a quote misses a constraint; for a quote, *every* date binds. A written sentence
+    may meet one of a question's dates, but a quote of the October 2025 controls does not answer
+    "did China reinstate its October 2025 controls when the suspension ended in November 2026?"
+    """
+    if unmet_constraint(constraints, text, context):
+        return True
+    return any(unmet_constraint(Constraints(dates=(d,)), text, context) for d in constraints.dates)
+
+
 def best_quote(
     question: str,
     passages: list[Passage],
@@ -78,7 +88,7 @@ def best_quote(
                 continue
             if not answers_kind(question, text) or blank_for(text, question):
                 continue
-            if unmet_constraint(constraints, text, context) or _row_of_another_year(
+            if _misses_a_date(constraints, text, context) or _row_of_another_year(
                 text, constraints
             ):
                 continue

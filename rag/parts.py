@@ -22,10 +22,10 @@ import re
 from dataclasses import replace
 
 from rag.numbers import extract_quantities
-from rag.question import HAS_KIND, answer_kind, question_parts
+from rag.question import HAS_KIND, answer_kind, answers_kind, question_parts
 from rag.support import content_words, present, stem
 from rag.verify import Verification
-from ree.text import MARKER_RE, MONTH_NAMES, split_sentences
+from ree.text import MARKER_RE, MONTH_NAMES, YEAR_RE, split_sentences
 
 #: Words that frame a part rather than say what it is about (question words are stopwords
 #: already): the kind of answer asked for, which the answer gives by an instance ("in what year"
@@ -103,13 +103,19 @@ def answers_part(question: str, part: str, text: str) -> bool:
     if not asks_yes_no(part) and not adds_to_question(text, question):
         return False
     kind = answer_kind(part)
-    pattern = HAS_KIND.get(kind)
-    if pattern and not pattern.search(text):
+    if kind in ("figure", "money"):
+        if not answers_kind(part, text):  # a year is no answer to "how much"
+            return False
+    elif (pattern := HAS_KIND.get(kind)) and not pattern.search(text):
         return False
     if kind == "name" and not _new_name(text, question):
         return False
-    others = set().union(*(_words(p) for p in question_parts(question) if p != part))
-    own = _words(part) - others
+    other_parts = [p for p in question_parts(question) if p != part]
+    other_years = set().union(*map(_years, other_parts))
+    own_years = _years(part) - other_years
+    if own_years and other_years and not own_years & _years(text):
+        return False  # parts told apart by their years: the 2024 price does not answer for 2022
+    own = _words(part) - set().union(*map(_words, other_parts))
     return not own or bool(own & _words(text))
 
 
@@ -153,6 +159,10 @@ def repeats(sentence: str, text: str, question: str = "") -> bool:
         if seen and len(new & seen) / len(new) >= REPEAT_OVERLAP:
             return True
     return False
+
+
+def _years(text: str) -> set[str]:
+    return set(YEAR_RE.findall(text))
 
 
 def _words(text: str) -> set[str]:

@@ -33,6 +33,26 @@ _SPLIT_RE = re.compile(
     re.IGNORECASE,
 )
 _HAS_QUESTION_WORD = re.compile(rf"\b{_QUESTION_WORD}\b", re.IGNORECASE)
+#: "how does A compare with B", "how did A differ from B"; "A, compared with B", "A versus B".
+_COMPARE_RE = re.compile(
+    r"^(?P<premise>.*?)\bhow (?:does|do|did|has|have|is|are|was|were) (?P<a>.+?) "
+    r"(?:compare|differ|stack up|contrast) (?:with|to|from|against) (?P<b>.+)$",
+    re.IGNORECASE,
+)
+_VERSUS_RE = re.compile(
+    r"^(?P<premise>)(?P<a>.+?),? (?:compared (?:with|to)|versus|vs\.?|relative to) (?P<b>.+)$",
+    re.IGNORECASE,
+)
+_YEAR_SIDE = re.compile(r"^(?:19|20)\d\d\b")
+_ANAPHORIC_SIDES = frozenset({"that", "this", "it", "these", "those"})
+#: A side that points back at an earlier part ("that output", "its reserves").
+_ANAPHORIC_LEAD = re.compile(r"^(?:that|this|these|those|its|their|it)\b", re.IGNORECASE)
+_MEASURE_RE = re.compile(
+    r"\b(?:prices?|shares?|production|output|reserves?|rates?|benchmarks?|targets?|capacity|"
+    r"exports?|imports?|awards?|tariffs?|investments?|costs?|estimates?|figures?|data|floors?|"
+    r"amounts?|totals?|numbers?|percent\w*)\b",
+    re.IGNORECASE,
+)
 _MONTH = (
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|jun(?:e)?|jul(?:y)?"
     r"|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
@@ -206,11 +226,61 @@ def question_parts(question: str) -> list[str]:
         lead = ""
     if lead:
         parts = [*parts[:-1], f"{parts[-1]}, {lead.rstrip(',')}"] if parts else [lead.rstrip(",")]
-    return parts or [question.strip()]
+    return [side for part in parts for side in comparison_sides(part)] or [question.strip()]
+
+
+def comparison_sides(part: str) -> list[str]:
+    """The two things a comparison asks for, each as a part of its own; any other part as is.
+
+    "How does the NdPr price floor compare with the 2024 neodymium oxide price?" asks two
+    figures: "how much is the NdPr price floor" and "how much is the 2024 neodymium oxide
+    price". A side that is only a year borrows the other side ("the price in 2024, compared with
+    2022" -> "... the price in 2022"); a side that is only "that" gives way to the premise before
+    it ("If Bayan Obo supplies half of world output, how does that compare with ...")."""
+    m = _COMPARE_RE.search(part) or _VERSUS_RE.search(part)
+    if not m:
+        return [part]
+    premise, a, b = (m.group(g).strip(" ,") for g in ("premise", "a", "b"))
+    if _ANAPHORIC_LEAD.match(b):  # "how do its reserves compare with that output": one thing
+        return [part]
+    if _YEAR_SIDE.match(b) and (year := YEAR_RE.search(a)):
+        b = f"{a[: year.start()]}{b[:4]}{a[year.end() :]}{b[4:]}"
+    if a.lower() in _ANAPHORIC_SIDES:
+        return [premise, _side(b)] if premise else [part]
+    return [f"{premise}, {_side(a)}".strip(", ") if premise else _side(a), _side(b)]
+
+
+def _side(text: str) -> str:
+    """One side of a comparison as a part: "how much is" a measure, "what about" anything else;
+    a side that is a question already ("how many people worked ...") stays one."""
+    if re.match(rf"{_QUESTION_WORD}\b", text, re.I):
+        return text
+    lead = "how much is" if _MEASURE_RE.search(text) else "what about"
+    return f"{lead} {text}"
 
 
 def question_constraints(question: str) -> Constraints:
-    """The dates, years, identifiers and names `question` fixes (see the module docstring)."""
+    """The dates, years, identifiers and names `question` fixes (see the module docstring).
+
+    In "how does A compare with B", a kind of constraint that only one side has binds only the
+    sentences about that side ("the EU's 2030 benchmark" against "the current recycling rate"):
+    it is left out, as no sentence can be told to be about one side. The premise before the
+    comparison binds as any question does."""
+    m = _COMPARE_RE.search(question.strip().rstrip("?"))
+    if not m:
+        return _constraints_of(question)
+    texts = [m.group(g) for g in ("premise", "a", "b")]
+    if texts[1].strip().lower() in _ANAPHORIC_SIDES:  # "how does that compare": the premise
+        texts = ["", texts[0], texts[2]]
+    premise, a, b = (_constraints_of(t) for t in texts)
+    kinds = ("dates", "years", "identifiers", "names")
+    both = {
+        k: getattr(a, k) + getattr(b, k) if getattr(a, k) and getattr(b, k) else () for k in kinds
+    }
+    return Constraints(**{k: tuple(dict.fromkeys(getattr(premise, k) + both[k])) for k in kinds})
+
+
+def _constraints_of(question: str) -> Constraints:
     dates: list[DateConstraint] = []
     covered: list[tuple[int, int]] = []
     for pattern in _DATE_RES:

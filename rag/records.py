@@ -159,6 +159,34 @@ def check_records(claim: str, passage: str, frame: str = "") -> RecordCheck:
     return result
 
 
+def misread_in_prose(claim: str, prose: str) -> dict[str, str]:
+    """The figures of `claim` that the prose states only as another measure: "China's share of
+    world mine output is 44,000,000 t" read from "China's reserves are 44,000,000 t REO; China's
+    2024 mine production was 270,000 t". A figure counts as the measure its clause (a sentence
+    or a part between semicolons) names, when the clause names one and the claim states one; a
+    clause naming none, or both, says nothing against it. Figure -> why."""
+    measures = _measures(_words(claim))
+    if not measures:
+        return {}
+    clauses = [c for c in _CLAUSE.split(strip_notes(prose)) if c.strip()]
+    wrong: dict[str, str] = {}
+    for quantity in extract_quantities(claim):
+        if quantity.unit == "year":
+            continue
+        holding = [c for c in clauses if not unsupported_quantities(quantity.raw, c)]
+        named = [_measures(_words(c)) for c in holding]
+        if holding and all(m and not m & measures for m in named):
+            wrong[quantity.raw] = (
+                f"{quantity.raw} is {' and '.join(sorted(named[0]))} in the passage, "
+                "not what the claim states"
+            )
+    return wrong
+
+
+#: Where a clause of prose ends: a sentence end, a semicolon, a line break or a table bar.
+_CLAUSE = re.compile(r"(?<=[.;])\s+|\n+|\s\|\s")
+
+
 def _holds(cell: Cell, quantity: Quantity) -> bool:
     return not unsupported_quantities(quantity.raw, _NOTE.sub("", cell.value))
 

@@ -54,9 +54,9 @@ from rag.claims import strip_markers
 from rag.elements import ELEMENT_NAMES, spell_out_symbols
 from rag.lexicon import lexicon
 from rag.numbers import Quantity, extract_quantities, unsupported_quantities
-from rag.records import check_records, is_record, strip_notes
+from rag.records import check_records, is_record, misread_in_prose, strip_notes
 from ree.runtime.memo import EmbeddingMemo
-from ree.text import split_sentences, stem
+from ree.text import YEAR_RE, split_sentences, stem
 
 Embed = Callable[[list[str]], np.ndarray]
 
@@ -203,8 +203,27 @@ def has_opposite(claim: str, evidence: str) -> bool:
 
 
 def is_hedged(text: str) -> bool:
-    """A forecast, plan or possibility ("expected to", "could", "plans"); "May" is a month."""
-    return any(w.lower() in _HEDGES and w != "May" for w in re.findall(r"[A-Za-z]+", text))
+    """A forecast, plan or possibility ("expected to", "could", "plans", "is to be
+    commissioned"); "May" is a month."""
+    return bool(_hedge_words(text)) or bool(_IS_TO_RE.search(text))
+
+
+def _hedge_words(text: str) -> set[str]:
+    return {
+        w.lower() for w in re.findall(r"[A-Za-z]+", text) if w.lower() in _HEDGES and w != "May"
+    }
+
+
+#: "The 10X facility is to be commissioned in 2028", "is set to open", "are due to start".
+_IS_TO_RE = re.compile(r"\b(?:is|are)\s+(?:set\s+|due\s+)?to\s+(?:be\s+)?[a-z]+", re.IGNORECASE)
+
+
+def _scheduled(clause: str, claim: str) -> bool:
+    """A decided, dated change, not a possibility: "The tariff rate will increase from 25% to
+    100% in 2024" backs "the action raised the rate from 25% to 100% in 2024". Only "will", and
+    a year the claim states too."""
+    years = set(YEAR_RE.findall(clause))
+    return _hedge_words(clause) == {"will"} and bool(years & set(YEAR_RE.findall(claim)))
 
 
 def qualifiers(text: str) -> set[str]:
@@ -308,6 +327,10 @@ def score_support(
     # a figure that only matches cells of another row or column is a misread, unless the
     # passage's prose states it too
     wrong = {raw: why for raw, why in records.wrong.items() if unsupported_quantities(raw, prose)}
+    backed = {q.raw for q in records.backed}
+    wrong.update(
+        {raw: why for raw, why in misread_in_prose(claim, prose).items() if raw not in backed}
+    )
     missing = [
         q
         for q in unsupported_quantities(claim, figures_text)
@@ -454,7 +477,7 @@ def _hedged_evidence(claim: str, evidence: str, sentences: list[str]) -> bool:
     quantities = extract_quantities(claim)
     for quantity in quantities:
         holders = [c for s in sentences for c in _clauses(s) if _holds(c, quantity)]
-        if holders and all(is_hedged(_reported(c)) for c in holders):
+        if holders and all(is_hedged(_reported(c)) and not _scheduled(c, claim) for c in holders):
             return True
     return is_hedged(_reported(evidence)) and not any(_holds(evidence, q) for q in quantities)
 

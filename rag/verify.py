@@ -41,6 +41,7 @@ from typing import Literal
 import numpy as np
 
 from rag.claims import Block, Claim, parse, render
+from rag.elements import name_symbols
 from rag.numbers import extract_quantities
 from rag.question import Constraints, question_constraints, unmet_constraint
 from rag.support import (
@@ -404,7 +405,8 @@ class _Judge:
     ) -> tuple[ClaimVerdict, Claim]:
         evidence = {n: scores[n].best_sentence for n in citations}
         verdict = ClaimVerdict(claim.text + claim.end, citations, status, reason, evidence)
-        return verdict, Claim(claim.text, citations, claim.end)
+        sources = " ".join(self.passages[n] for n in citations)
+        return verdict, Claim(name_symbols(claim.text, sources), citations, claim.end)
 
 
 def _why_unsupported(valid: list[int], scores: dict[int, SupportScore], threshold: float) -> str:

@@ -23,6 +23,13 @@ _SOURCE = re.compile(r"^\[(\d+)\] .*?\n(.*?)(?=\n\n\[\d+\] |\nSOURCES>>>|\Z)", r
 _WORD = re.compile(r"[a-z0-9]+")
 
 
+def _until_stop(text: str, stop: list[str] | None) -> str:
+    """`text` cut before the first stop string, as a real model stops there."""
+    for s in stop or []:
+        text = text.split(s, 1)[0]
+    return text
+
+
 class _StreamingFake(BaseChatModel):
     """Shared streaming plumbing: subclasses implement `reply(messages)`."""
 
@@ -39,9 +46,8 @@ class _StreamingFake(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         self.calls.append(list(messages))
-        return ChatResult(
-            generations=[ChatGeneration(message=AIMessage(content=self.reply(messages)))]
-        )
+        text = _until_stop(self.reply(messages), stop)
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
 
     def _stream(
         self,
@@ -51,7 +57,7 @@ class _StreamingFake(BaseChatModel):
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         self.calls.append(list(messages))
-        for piece in re.findall(r"\S+\s*|\s+", self.reply(messages)):
+        for piece in re.findall(r"\S+\s*|\s+", _until_stop(self.reply(messages), stop)):
             yield ChatGenerationChunk(message=AIMessageChunk(content=piece))
 
 

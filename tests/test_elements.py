@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.elements import ELEMENT_NAMES, RARE_EARTHS, spell_out_symbols
+from rag.elements import ELEMENT_NAMES, RARE_EARTHS, name_symbols, spell_out_symbols
 
 
 def test_the_seventeen_rare_earths() -> None:
@@ -34,3 +34,23 @@ def test_the_seventeen_rare_earths() -> None:
 )
 def test_spell_out_symbols(text: str, expected: str) -> None:
     assert spell_out_symbols(text) == expected
+
+
+def test_lone_symbols_get_the_names_their_source_writes() -> None:
+    source = "lutetium (Lu), scandium (Sc) and yttrium (Y); also samarium (Sm)"
+    assert (
+        name_symbols("The list adds samarium (Sm), Lu, Sc, and Y.", source)
+        == "The list adds samarium (Sm), lutetium (Lu), scandium (Sc), and yttrium (Y)."
+    )
+    # an initial, a company suffix, NdPr, or a name the source does not write stay as written
+    assert name_symbols("Y. Zhang of Sunrise Co. said NdPr rose.", source) == (
+        "Y. Zhang of Sunrise Co. said NdPr rose."
+    )
+    assert name_symbols("Dy prices rose.", "prices rose") == "Dy prices rose."
+
+
+def test_a_symbol_list_in_the_source_names_its_elements() -> None:
+    record = "2025-04-04: elements = Sm, Gd, Tb, Dy, Lu, Sc, Y; issuer = MOFCOM"
+    assert name_symbols("They were Lu, Sc, and Y.", record) == (
+        "They were lutetium (Lu), scandium (Sc), and yttrium (Y)."
+    )

@@ -82,3 +82,18 @@ def test_a_record_whose_asked_cell_is_blank_is_not_quoted() -> None:
     assert best_quote(reserves, [passage(table)], None) is None
     quote = best_quote("How much did Nigeria mine in 2024?", [passage(table)], None)
     assert quote is not None and "13,000" in quote.text
+
+
+def test_a_quote_must_meet_every_date_of_the_question() -> None:
+    timeline = (
+        "Timeline\n"
+        "China agreed in November 2025 to suspend for one year the export controls it announced "
+        "in October 2025 on rare earth elements."
+    )
+    asked = "What did China agree in November 2025 about its October 2025 export controls?"
+    assert best_quote(asked, [passage(timeline)], None) is not None
+    later = (
+        "Did China reinstate its October 2025 export controls on rare earth elements when the "
+        "suspension ended in November 2026?"
+    )
+    assert best_quote(later, [passage(timeline)], None) is None

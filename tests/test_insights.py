@@ -268,3 +268,12 @@ def test_an_extracted_summary_of_a_table_report_draws_on_its_prose() -> None:
     kept = _prose_only([table, mixed])
     assert [h.text for h in kept] == [prose]
     assert kept[0].chunk is mixed.chunk
+
+
+def test_a_second_heading_ends_the_section(sample_index, embedder) -> None:  # noqa: F811
+    probe = make_engine(sample_index, embedder, ExtractiveChatModel())
+    good = probe.answer(QUESTION, mode="insights").drafts[0]
+    runaway = f"{good}\n### What else?\n- **Extra point**: Something else entirely [1]."
+    engine = make_engine(sample_index, embedder, ScriptedChatModel(replies=[runaway, good, good]))
+    final = engine.answer(QUESTION, mode="insights")
+    assert "What else?" not in final.text and "Something else entirely" not in final.drafts[0]

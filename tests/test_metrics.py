@@ -147,6 +147,8 @@ def test_source_mrr():
         ("A rare-earth fluorocarbonate.", "rare earth fluorocarbonate"),  # hyphen
         ("Lynas\u2019 plant in Malaysia.", "Lynas' plant"),  # curly apostrophe
         ("Société Générale noted it.", "Societe Generale"),  # accents
+        ("About 1-2 kg per motor.", "1 to 2 kg"),  # a range written either way
+        ("About 1 to 2 kg per motor.", "1\u20132 kg"),
     ],
 )
 def test_must_include_is_case_and_number_normalized(answer, phrase):

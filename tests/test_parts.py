@@ -78,6 +78,30 @@ from rag.verify import ClaimVerdict, Verification
             "kilogram of NdPr oxide for 10 years [3].",
             [],
         ),
+        # a comparison wants the figure of each side; a year is not a figure
+        (
+            "How does the MP Materials NdPr price floor compare with the 2024 average neodymium "
+            "oxide price?",
+            "The MP Materials NdPr price floor is almost twice the average neodymium oxide "
+            "price in 2024 [2].",
+            [
+                "how much is the MP Materials NdPr price floor",
+                "how much is the 2024 average neodymium oxide price",
+            ],
+        ),
+        (
+            "How does the MP Materials NdPr price floor compare with the 2024 average neodymium "
+            "oxide price?",
+            "The MP Materials NdPr price floor of $110 per kilogram [1] is about twice the "
+            "2024 average neodymium oxide price of $56 per kilogram [2].",
+            [],
+        ),
+        # a side of its own year is answered only by a sentence about that year
+        (
+            "How did the neodymium oxide price in 2024 compare with 2022?",
+            "The neodymium oxide price was $56 per kilogram in 2024 [1].",
+            ["how much is the neodymium oxide price in 2022"],
+        ),
         # a one-part question has no part to leave out
         ("How much rare earth oxide did China mine in 2024?", "China mined 270,000 t [1].", []),
     ],
@@ -147,3 +171,10 @@ def test_a_restatement_of_the_question_adds_nothing() -> None:
     assert not adds_to_question("The USGS figures show that U.S. exports compare [1].", q)
     assert adds_to_question("U.S. exports were 43,000 t in 2024 [1].", q)  # a figure of its own
     assert adds_to_question("Most of the oxide goes to China [1].", q)  # a word of its own
+
+
+def test_a_year_that_only_frames_a_part_is_not_required_of_its_answer() -> None:
+    # the year is met by the document's date; no other part has a year to tell it apart
+    q = "What investment in Harena Rare Earths was announced in August 2026, and where is it?"
+    part = "What investment in Harena Rare Earths was announced in August 2026"
+    assert answers_part(q, part, "The DFC is matching a $4.8 million investment into Harena.")

@@ -36,6 +36,52 @@ from rag.question import (
             ["According to USGS, which rare earth mineral was mined at Mountain Pass in 2024"],
         ),
         ("Why do magnets need dysprosium?", ["Why do magnets need dysprosium"]),
+        # a comparison asks for each of its sides
+        (
+            "How does the MP Materials NdPr price floor compare with the 2024 average "
+            "neodymium oxide price?",
+            [
+                "how much is the MP Materials NdPr price floor",
+                "how much is the 2024 average neodymium oxide price",
+            ],
+        ),
+        (
+            "How does the US-Japan framework differ from the US-Australia framework?",
+            ["what about the US-Japan framework", "what about the US-Australia framework"],
+        ),
+        # a side that is only a year borrows the other side's words
+        (
+            "How did the neodymium oxide price in 2024 compare with 2022 in the USGS data?",
+            [
+                "how much is the neodymium oxide price in 2024",
+                "how much is the neodymium oxide price in 2022 in the USGS data",
+            ],
+        ),
+        (
+            "How many people worked at U.S. rare earth mines in 2024, compared with 2020?",
+            [
+                "How many people worked at U.S. rare earth mines in 2024",
+                "How many people worked at U.S. rare earth mines in 2020",
+            ],
+        ),
+        # "that" gives way to the premise before it
+        (
+            "If Bayan Obo supplies nearly half of global production, how does that compare with "
+            "China's share of world mine output in 2024?",
+            [
+                "If Bayan Obo supplies nearly half of global production",
+                "how much is China's share of world mine output in 2024",
+            ],
+        ),
+        # "compared with" after a question of its own keeps that question
+        (
+            "How did the Section 301 action treat permanent magnets compared with electric "
+            "vehicles?",
+            [
+                "How did the Section 301 action treat permanent magnets",
+                "what about electric vehicles",
+            ],
+        ),
     ],
 )
 def test_question_parts(question: str, parts: list[str]) -> None:
@@ -141,3 +187,19 @@ def test_how_long_is_answered_by_a_duration() -> None:
     assert answers_kind(soon, "They convene a Ministerial within 180 days of this Framework [2].")
     assert answers_kind("For how long?", "The floor is set for ten years [1].")
     assert not answers_kind(soon, "The two sides will hold a Ministerial [2].")
+
+
+def test_a_constraint_of_one_side_of_a_comparison_does_not_bind() -> None:
+    # "2030" is the benchmark's year; the current recycling rate is about now
+    c = question_constraints(
+        "How does the EU's 2030 recycling benchmark compare with the current recycling rate?"
+    )
+    assert c.years == ()
+    # a kind both sides have binds, met by either
+    c = question_constraints("How did the price in 2024 compare with 2022 in the USGS data?")
+    assert set(c.years) == {2024, 2022}
+    # "compared with" after a question keeps that question's frame
+    c = question_constraints(
+        "How did the May 2024 Section 301 action treat magnets compared with electric vehicles?"
+    )
+    assert c.dates == (DateConstraint(2024, 5),) and c.identifiers == ("301",)

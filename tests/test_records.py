@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.records import blank_for, check_records, parse_records
+from rag.records import blank_for, check_records, misread_in_prose, parse_records
 
 USGS = (
     "Australia: mine production 2023 (estimated) = 16,000 t (note 12); mine production 2024 "
@@ -98,3 +98,20 @@ def test_a_blank_cell_gives_no_figure_for_its_measure() -> None:
     assert not blank_for(nigeria, "How much did Nigeria mine in 2024?")
     assert not blank_for(greenland, "How much did Greenland mine in 2024?")  # zero is a figure
     assert not blank_for(greenland, "Who discovered holmium?")  # no measure asked
+
+
+def test_a_figure_of_another_measure_in_prose_is_a_misread() -> None:
+    prose = (
+        "- Per USGS: China's reserves are 44,000,000 t REO of a world total above 90,000,000 t; "
+        "China's 2024 mine production was 270,000 t of 390,000 t."
+    )
+    wrong = misread_in_prose("China's share of world mine output in 2024 is 44,000,000 t.", prose)
+    assert "44,000,000" in wrong and "reserves" in wrong["44,000,000"]
+    assert misread_in_prose("China's reserves are 44,000,000 t.", prose) == {}
+    assert misread_in_prose("China mined 270,000 t in 2024.", prose) == {}
+    # a clause naming no measure, or a claim naming none, says nothing against the figure
+    assert misread_in_prose("China's output was 44,000,000 t.", "China holds 44,000,000 t.") == {}
+    assert misread_in_prose("China has 44,000,000 t.", prose) == {}
+    # synonyms of a measure agree with it
+    japan = "Japan reduced its dependence on Chinese rare earths from about 90% to 60%."
+    assert misread_in_prose("Japan cut its reliance on China from about 90% to 60%.", japan) == {}

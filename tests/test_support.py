@@ -294,3 +294,19 @@ def test_a_figure_is_the_whole_answer_when_the_rest_restates_the_question() -> N
     assert right.score >= SUPPORT_THRESHOLD
     other_year = score_support(claim.format("$24,200,000"), code, frame=frame)
     assert other_year.score < SUPPORT_THRESHOLD
+
+
+def test_a_dated_will_is_a_schedule_not_a_possibility() -> None:
+    tariff = "The tariff rate on electric vehicles will increase from 25% to 100% in 2024."
+    claim = "The action raised the tariff rate on electric vehicles from 25% to 100% in 2024."
+    assert "hedge" not in score_support(claim, tariff).penalties
+    # without the year, or with a real possibility, the hedge still binds
+    assert "hedge" in score_support(claim, tariff.replace(" in 2024", "")).penalties
+    maybe = "The tariff rate on electric vehicles could increase from 25% to 100% in 2024."
+    assert "hedge" in score_support(claim, maybe).penalties
+
+
+def test_is_to_be_is_a_plan() -> None:
+    assert is_hedged("The 10X facility is to be commissioned in 2028.")
+    assert is_hedged("The plant is set to open in 2027.")
+    assert not is_hedged("The plant opened in 2025.")

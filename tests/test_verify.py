@@ -218,7 +218,9 @@ def test_claim_completed_by_one_more_passage(embed) -> None:
     v = verify_answer(f"{claim} [1].", passages, embed=embed, documents=same_doc)
     (verdict,) = v.claims
     assert (verdict.status, verdict.citations) == ("repaired", [1, 2])
-    assert "together with added [2]" in verdict.reason and v.text == f"{claim} [1][2]."
+    named = claim.replace(": Sm, Gd, Tb and Dy", ": samarium (Sm), gadolinium (Gd), terbium (Tb)")
+    named += " and dysprosium (Dy)"  # the lone symbols are shown with their names
+    assert "together with added [2]" in verdict.reason and v.text == f"{named} [1][2]."
 
     # the same two passages from two documents (or with no document ids): not joined - across
     # documents the rule verified wrong mixes (one document's list with another's date)
