@@ -26,6 +26,7 @@ import threading
 import time
 from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
 from langchain_core.output_parsers import StrOutputParser
@@ -37,7 +38,14 @@ from rag.condense import condense
 from rag.evidence import Passage, build_evidence, document_context, render_sources
 from rag.fallback import best_quote
 from rag.filters import Filters
-from rag.insights import Numbering, SectionTidy, load_lenses, renumber, subject_of
+from rag.insights import (
+    Numbering,
+    SectionTidy,
+    bullet_beyond,
+    load_lenses,
+    renumber,
+    subject_of,
+)
 from rag.modes import CHOICES, resolve_mode
 from rag.parts import adds_to_question, answers_part, asks_yes_no, unanswered_parts, with_part
 from rag.prompting import (
@@ -110,11 +118,14 @@ class Engine:
         return answer_prompt(self.settings.prompts_path) | self.model | StrOutputParser()
 
     def section_generation(self) -> Runnable:
-        """One In-Depth Insights section: {"sources", "question", "focus"} -> section text."""
+        """One In-Depth Insights section: {"sources", "question", "focus"} -> message chunks.
+
+        No output parser after the model: a reader that stops at the bullet limit closes the
+        stream, and langchain-core's streaming step of a parser then reads its input (the
+        model's stream) to the end for tracing, so the model would write on unseen."""
         prompt = section_prompt(self.settings.prompts_path, "insight_section", "insight_question")
         # a second heading starts another section: nothing after it belongs to this one
-        model = self._capped(self.settings.section_tokens, stop=["\n#"])
-        return prompt | model | StrOutputParser()
+        return prompt | self._capped(self.settings.section_tokens, stop=["\n#"])
 
     def part_generation(self, name: str) -> Runnable:
         """One part of a document brief (`prompts/<name>.md`): {"sources", "question"} -> text."""
@@ -374,6 +385,7 @@ class Engine:
                 f"section {i + 1}",
                 prefix=prefix,
                 passages=local,
+                enough=partial(bullet_beyond, limit=self.settings.section_bullets),
             )
             verification = self.verify(draft, local, question, bind=False)
             section = renumber(tidy(verification.text), mapping)
@@ -470,21 +482,28 @@ class Engine:
         step: str,
         prefix: str = "",
         passages: Sequence[Passage] = (),
+        enough: Callable[[str], int | None] | None = None,
     ) -> Generator[str, None, tuple[str, str]]:
         """Stream one draft, yielding each newly verified piece of text.
 
         Only text that verification keeps is ever shown: each finished sentence or line is
         passed through `shown_text` (verify, and tidy) before it is yielded; `prefix` goes
-        before the first piece (the blank line between two sections). Returns (the whole draft,
-        with a last sentence the generation cap cut off completed from the `passages` it copies
-        or dropped, the text shown so far, without the prefix)."""
+        before the first piece (the blank line between two sections). `enough(draft)` gives
+        where the draft has said enough (a section's bullet beyond the limit starts there):
+        the generation stops and the draft ends at that point. Returns (the whole draft, with a
+        last sentence the generation cap cut off completed from the `passages` it copies or
+        dropped, the text shown so far, without the prefix)."""
         draft = ""
         shown = ""
+        stream = runnable.stream(inputs)
         try:
             with clock.timed(step):
-                for delta in runnable.stream(inputs):
+                for chunk in stream:
                     clock.since_start("ttft", once=True)
-                    draft += delta
+                    draft += chunk if isinstance(chunk, str) else str(chunk.content)
+                    if enough is not None and (end := enough(draft)) is not None:
+                        draft = draft[:end].rstrip()
+                        break  # closing the stream stops the model
                     complete = self._complete_part(draft)
                     if len(complete) <= len(shown):
                         continue
@@ -496,6 +515,9 @@ class Engine:
             raise
         except Exception as exc:
             raise LLMUnavailable(explain_llm_error(exc, self.settings)) from exc
+        finally:
+            if close := getattr(stream, "close", None):
+                close()
         return without_cut_tail(draft, [p.as_seen for p in passages]), shown
 
     def _record(

@@ -127,6 +127,16 @@ class Numbering:
         return mapping
 
 
+_BULLET_START = re.compile(r"^[ \t]*[-*][ \t]", re.M)
+
+
+def bullet_beyond(draft: str, limit: int) -> int | None:
+    """Where the draft starts bullet number `limit + 1` (or None): a section has said enough
+    with `limit` bullets, and every further token is time the reader waits."""
+    starts = [m.start() for m in _BULLET_START.finditer(draft)]
+    return starts[limit] if len(starts) > limit else None
+
+
 def renumber(text: str, mapping: dict[int, int]) -> str:
     """`text` with its citation markers mapped to other numbers (unknown numbers dropped)."""
     blocks = parse(text)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from rag.numbers import extract_quantities
+from rag.numbers import extract_quantities, unsupported_quantities
 from rag.question import HAS_KIND, answer_kind, answers_kind, question_parts
 from rag.support import content_words, present, stem
 from rag.verify import Verification
@@ -149,11 +149,16 @@ def with_part(answer: Verification, extra: Verification, question: str = "") -> 
 def repeats(sentence: str, text: str, question: str = "") -> bool:
     """Whether `sentence` says nothing that a sentence of `text` does not already say. Words of
     the `question` are every answer's frame and do not count ("the Department of Commerce issues
-    the licenses" is new next to "the Act governs the licenses")."""
+    the licenses" is new next to "the Act governs the licenses"). A figure or year that neither
+    gives is new whatever the words ("... will increase from 7.5% to 25% in 2026" next to "...
+    increased from 7.5% to 25% in 2024")."""
     frame = set(content_words(question))
-    new = set(content_words(MARKER_RE.sub(" ", sentence))) - frame
+    plain = MARKER_RE.sub(" ", sentence)
+    new = set(content_words(plain)) - frame
     if not new:
         return True
+    if unsupported_quantities(plain, f"{text}\n{question}"):
+        return False
     for old in split_sentences(MARKER_RE.sub(" ", text)):
         seen = set(content_words(old)) - frame
         if seen and len(new & seen) / len(new) >= REPEAT_OVERLAP:

@@ -91,6 +91,13 @@ class Settings(BaseSettings):
     section_tokens: int = Field(
         160, ge=40, description="Generation cap per In-Depth Insights section or brief part."
     )
+    section_bullets: int = Field(
+        3,
+        ge=1,
+        le=4,
+        description="Bullets written per In-Depth Insights section: the generation stops "
+        "where the next one would start.",
+    )
     brief_summary: Literal["extractive", "written"] = Field(
         "extractive",
         description="A document brief's News Summary: its key sentences, or written by the LLM.",

@@ -34,6 +34,7 @@ class _StreamingFake(BaseChatModel):
     """Shared streaming plumbing: subclasses implement `reply(messages)`."""
 
     calls: list[list[BaseMessage]] = Field(default_factory=list)
+    streamed: int = 0  # pieces yielded by `_stream`: shows where a caller stopped reading
 
     def reply(self, messages: list[BaseMessage]) -> str:
         raise NotImplementedError
@@ -58,6 +59,7 @@ class _StreamingFake(BaseChatModel):
     ) -> Iterator[ChatGenerationChunk]:
         self.calls.append(list(messages))
         for piece in re.findall(r"\S+\s*|\s+", _until_stop(self.reply(messages), stop)):
+            self.streamed += 1
             yield ChatGenerationChunk(message=AIMessageChunk(content=piece))
 
 

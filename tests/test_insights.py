@@ -277,3 +277,21 @@ def test_a_second_heading_ends_the_section(sample_index, embedder) -> None:  # n
     engine = make_engine(sample_index, embedder, ScriptedChatModel(replies=[runaway, good, good]))
     final = engine.answer(QUESTION, mode="insights")
     assert "What else?" not in final.text and "Something else entirely" not in final.drafts[0]
+
+
+def test_a_section_stops_at_its_bullet_limit(sample_index, embedder) -> None:  # noqa: F811
+    probe = make_engine(sample_index, embedder, ExtractiveChatModel())
+    good = probe.answer(QUESTION, mode="insights").drafts[0]
+    heading, first = good.split("\n")[0], next(ln for ln in good.split("\n") if ln.startswith("- "))
+    labels = ["Point one", "Point two", "Point three", "Point four", "Point five"]
+    body = [first.replace(first[first.index("**") : first.index(":")], f"**{x}**") for x in labels]
+    long_draft = "\n".join([heading, *body])
+    model = ScriptedChatModel(replies=[long_draft])
+    engine = make_engine(sample_index, embedder, model, section_bullets=2)
+    final = engine.answer(QUESTION, mode="insights")
+    for draft in final.drafts:
+        assert sum(ln.startswith("- ") for ln in draft.split("\n")) == 2
+        assert "Point three" not in draft
+    # the model was not read to the end: the stream was closed at the third bullet
+    pieces = len(re.findall(r"\S+\s*|\s+", long_draft))
+    assert model.streamed < len(final.drafts) * pieces

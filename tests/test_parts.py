@@ -125,6 +125,17 @@ def test_a_sentence_that_repeats_the_answer_adds_nothing() -> None:
     assert not repeats("The plant is located in Fort Worth, Texas [1].", located)
 
 
+def test_a_figure_the_answer_does_not_give_is_new() -> None:
+    text = "The action increased the tariff rate on EV batteries from 7.5% to 25% in 2024 [1]."
+    later = "The tariff rate on non-EV batteries will increase from 7.5% to 25% in 2026 [1]."
+    assert not repeats(later, text)
+    # the same figures, reformatted, are no news
+    same = (
+        "The action increased the tariff rate on EV batteries from 7.5 percent to 25 percent [2]."
+    )
+    assert repeats(same, text)
+
+
 def _verification(text: str, status: str = "verified") -> Verification:
     claim = ClaimVerdict(text=text, citations=[1], status=status, reason="")  # type: ignore[arg-type]
     return Verification(text=text, claims=[claim], invalid_markers=0, removed=0, repaired=0)
