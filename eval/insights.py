@@ -171,7 +171,7 @@ def run_insights(
         text, evidence, contexts, first, total, extra = _produce(engine, item)
         scorer = SupportScorer(engine.embed)
         statements, _markers = judge_statements(
-            text,
+            _judged_part(text),
             evidence,
             scorer,
             refusal=engine.refusal,
@@ -243,6 +243,19 @@ def _produce(
         return text, dict(final.evidence), dict(final.evidence_context), first, total, extra
     extra = {"refused": final.refused, "refusal_reason": final.refusal_reason}
     return final.text, dict(final.evidence), dict(final.evidence_context), first, total, extra
+
+
+def _judged_part(text: str) -> str:
+    """The text whose statements are judged: a brief page without its title, date line and
+    Sources list, which are labels of the passages, not statements citing them (judged, the
+    Sources lines count as unsupported statements and the date line as an uncited one)."""
+    if not text.startswith("# Brief: "):
+        return text
+    body = text.split("\n## Sources", 1)[0]
+    return "\n".join(
+        line for line in body.splitlines() if not line.startswith("# Brief: ")
+        and not (line.startswith("_") and line.endswith("_"))
+    )
 
 
 def _insights_part(text: str) -> str:

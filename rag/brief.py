@@ -20,7 +20,7 @@ is verified like an answer (no constraint binding: background is about other dat
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -31,6 +31,7 @@ from rag.evidence import (
     Passage,
     build_evidence,
     document_context,
+    is_reference_list,
     render_sources,
     split_units,
 )
@@ -57,6 +58,10 @@ SUMMARY_SENTENCES = 4
 SUMMARY_MIN_WORDS = 8
 #: How much likeness to a sentence already chosen costs a candidate (maximal marginal relevance).
 REDUNDANCY = 0.5
+#: Likeness (cosine) at which a Background sentence only restates a News Summary sentence
+#: (measured: the desk note's "China suspends the export controls announced on 9 October 2025 and
+#: issues general licences ..." vs the timeline's own sentence, 0.92; a related fact, 0.56).
+ALREADY_SAID = 0.85
 #: Token budget of the Background's sources block; sentences of an extracted Background.
 BACKGROUND_TOKENS = 350
 BACKGROUND_SENTENCES = 3
@@ -176,6 +181,7 @@ def _extracted(
     about: str = "",
     count: int = SUMMARY_SENTENCES,
     show_evidence: bool = True,
+    said: Sequence[str] = (),
 ) -> Iterator[EvidenceShown | str]:
     """A part made of the passages' own sentences: the `count` closest to their gist (or to
     `about`, when given), least alike, in passage order, each cited. Nothing is generated, so
@@ -189,7 +195,9 @@ def _extracted(
     units = [(p, u) for p, u in units if _is_summary_sentence(u)]
     if not units:
         return _Part("")
-    best = _diverse_central([u for _p, u in units], engine.embed, count, about)
+    best = _diverse_central([u for _p, u in units], engine.embed, count, about, said)
+    if not best:
+        return _Part("")
     sentences = [_as_sentence(units[k][1], mapping[units[k][0].n]) for k in best]
     if show_evidence:
         yield EvidenceShown(
@@ -210,19 +218,37 @@ def _is_summary_sentence(unit: str) -> bool:
     or a sources line, long enough to say something, and not leaning on the sentence before
     ("It also sets a reference point")."""
     text = unit.strip()
+    bare = _without_lead(text)
     return (
         len(text.split()) >= SUMMARY_MIN_WORDS
-        and not _OPEN_QUESTION.match(_without_lead(text))
+        and not _OPEN_QUESTION.match(bare)
         and not is_record(text)
         and not text.startswith("#")
-        and not re.match(r"(?i)^sources?\s*:", text)
+        and not is_reference_list(text)
         and "\n" not in text
-        and not ANAPHORA.match(_without_lead(text))
+        and not ANAPHORA.match(bare)
+        and not _LEANS_BACK.match(bare)
+        and not _is_heading_line(bare)
     )
 
 
 #: A watch-list item states no fact: "Whether Chinese NdPr prices rise toward the floor ...".
 _OPEN_QUESTION = re.compile(r"(?i)^(?:whether\b|.*\?$)")
+#: A subject that points back at a step the reader has not seen: "The US description of this
+#: step differs from the Chinese list" (a demonstrative in the first words of the sentence).
+_LEANS_BACK = re.compile(r"(?i)^(?:\S+\s+){0,5}(?:this|these|those)\s+[a-z]")
+#: A line of capitals ("US-CHINA DEAL", "POLICY DESK NOTE") is a heading, not a sentence.
+_CAPITALS = re.compile(r"\b[A-Z][A-Z-]{2,}\s+[A-Z][A-Z-]{2,}\b")
+_SENTENCE_END = re.compile(r"[.!?][\"'\u201d\u2019)\]]*$")
+_HEADING_WORDS = 12
+
+
+def _is_heading_line(text: str) -> bool:
+    """A heading set as a line of its own: capitals at its start, or short with no full stop
+    ("6) US-CHINA DEAL (fact sheet of 1 November 2025)")."""
+    if _CAPITALS.match(text):
+        return True
+    return not _SENTENCE_END.search(text) and len(text.split()) < _HEADING_WORDS
 _FOOTNOTE_MARK = re.compile(r"\^\d+\b")
 
 
@@ -235,7 +261,8 @@ def _as_sentence(unit: str, n: int) -> str:
 
 def _without_lead(unit: str) -> str:
     """A unit without its list marker and "Label:" lead ("- Equity: DoD agreed ...")."""
-    text = re.sub(r"^\s*(?:[-*+•]|\d{1,2}[.)])\s+", "", unit.strip())
+    text = re.sub(r"^\s*(?:\.\.\.|…)\s*", "", unit.strip())  # the evidence's gap mark
+    text = re.sub(r"^\s*(?:[-*+•]|\d{1,2}[.)])\s+", "", text)
     return re.sub(r"^\*{0,2}[^:*]{1,40}:\*{0,2}\s+(?=[A-Z])", "", text)
 
 
@@ -279,13 +306,20 @@ def _background(
     engine: Engine, doc: DocumentRecord, summary: str, numbering: Numbering, clock: _Clock
 ) -> Iterator[EvidenceShown | str]:
     query = f"{doc.title} {summary}"[:1000]
+    said = [u for u, _line in split_units(summary) if not u.startswith("#")]
     found = engine.retriever.search(query, k=engine.settings.top_k + 4).hits
     others = [h for h in found if h.chunk.doc_id != doc.doc_id]
     passages = build_evidence(others, query, BACKGROUND_TOKENS, engine.embed)
     if engine.settings.brief_background == "extractive":
         return (
             yield from _extracted(
-                engine, passages, numbering, BACKGROUND_HEADING, query, BACKGROUND_SENTENCES
+                engine,
+                passages,
+                numbering,
+                BACKGROUND_HEADING,
+                query,
+                BACKGROUND_SENTENCES,
+                said=said,
             )
         )
     question = f"Background to: {doc.title} ({doc.published or 'undated'})"
@@ -294,7 +328,7 @@ def _background(
         return _Part(f"{BACKGROUND_HEADING}\n\n{part.text}", part.claims)
     # every written sentence removed: the other documents' own sentences closest to this one
     fallback = yield from _extracted(  # its passages were shown when the draft was written
-        engine, passages, numbering, BACKGROUND_HEADING, query, BACKGROUND_SENTENCES, False
+        engine, passages, numbering, BACKGROUND_HEADING, query, BACKGROUND_SENTENCES, False, said
     )
     return _Part(fallback.text, part.claims + fallback.claims)
 
@@ -363,17 +397,27 @@ def _closeness(vectors: np.ndarray) -> np.ndarray:
     return vectors @ vectors.mean(axis=0)
 
 
-def _diverse_central(texts: list[str], embed: Embed, k: int, about: str = "") -> list[int]:
-    """Indexes of `k` texts, in order, that are central (or close to `about`) but not alike:
-    maximal marginal relevance, closeness minus `REDUNDANCY` x likeness to a text already
-    chosen (two sentences on the same 10-year term would crowd out the deal's other terms)."""
+def _diverse_central(
+    texts: list[str], embed: Embed, k: int, about: str = "", said: Sequence[str] = ()
+) -> list[int]:
+    """Indexes of up to `k` texts, in order, that are central (or close to `about`) but not
+    alike: maximal marginal relevance, closeness minus `REDUNDANCY` x likeness to a text already
+    chosen (two sentences on the same 10-year term would crowd out the deal's other terms).
+    Sentences `said` already (the News Summary, for the Background) count as chosen, and a text
+    as alike as `ALREADY_SAID` to one of them is not taken at all: a Background that restates
+    the summary's fact from another document tells the reader nothing new."""
     vectors = _unit_vectors(texts, embed)
     closeness = _unit_vectors([about], embed)[0] @ vectors.T if about else _closeness(vectors)
+    prior = (vectors @ _unit_vectors(list(said), embed).T).max(axis=1) if said else None
+    open_ = np.ones(len(texts), dtype=bool) if prior is None else prior < ALREADY_SAID
     chosen: list[int] = []
-    while len(chosen) < min(k, len(texts)):
-        likeness = (vectors @ vectors[chosen].T).max(axis=1) if chosen else 0.0
+    while len(chosen) < min(k, int(open_.sum())):
+        likeness = np.zeros(len(texts)) if prior is None else prior.copy()
+        if chosen:
+            likeness = np.maximum(likeness, (vectors @ vectors[chosen].T).max(axis=1))
         gain = closeness - REDUNDANCY * likeness
         gain[chosen] = -np.inf
+        gain[~open_] = -np.inf
         chosen.append(int(np.argmax(gain)))
     return sorted(chosen)
 

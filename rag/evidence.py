@@ -19,8 +19,10 @@ happen. A sentence ending in ":" keeps the list it introduces. Kept units stay i
 order, gaps shown as "...". Passages are numbered [n] in rank order and labelled with title, date
 and page; the block is fenced as untrusted data by the prompt.
 
-Sentences addressed to the assistant never get here: the engine screens passages first
-(`rag.quarantine`).
+A document's own reference list ("Sources: MOFCOM announcements ...; The White House, fact sheet
+on Section 232 actions ..., 15 April 2025") is left out: it names documents, it states no fact,
+and a small model copies it as an answer. Sentences addressed to the assistant never get here:
+the engine screens passages first (`rag.quarantine`).
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ KIND_BONUS = 0.25
 #: A part shorter than this many words ("where", "and when") is scored with the whole question.
 MIN_PART_WORDS = 3
 
+_REFERENCE_LIST = re.compile(r"(?i)^\W*(?:sources?|references|further reading)\s*:")
 _LIST_ITEM = re.compile(r"^\s*([-*\u2022]|\d{1,2}[.)])\s")
 # How many list items a lead-in sentence ("... in two minerals:") carries with it.
 LIST_ITEMS_PER_LEAD = 4
@@ -302,6 +305,11 @@ def _order(scorer: _Scorer, n: int) -> list[int]:
     return order
 
 
+def is_reference_list(unit: str) -> bool:
+    """A document's list of its sources ("Sources: ...", "References: ..."), not a statement."""
+    return bool(_REFERENCE_LIST.match(unit))
+
+
 def build_evidence(
     hits: list[Hit],
     question: str,
@@ -315,7 +323,8 @@ def build_evidence(
     if not hits:
         return []
     texts = [_strip_record_titles(h.text, str(h.metadata.get("title", ""))) for h in hits]
-    units = [split_units(t) for t in texts]
+    split = [split_units(t) for t in texts]
+    units = [[u for u in us if not is_reference_list(u[0])] for us in split]
     flat = [
         _Scored(rank, j, u[0], count_tokens(u[0]) + 1)
         for rank, us in enumerate(units)
@@ -355,7 +364,7 @@ def build_evidence(
     passages: list[Passage] = []
     first_of_doc: dict[str, int] = {}
     for rank in sorted(keep):
-        whole = len(keep[rank]) == len(units[rank]) and rank != cut
+        whole = len(keep[rank]) == len(split[rank]) and rank != cut
         body = texts[rank].strip() if whole else _join(units[rank], keep[rank])
         n = len(passages) + 1
         first = first_of_doc.setdefault(docs[rank], n)

@@ -118,3 +118,17 @@ def test_meaning_finds_an_answer_worded_unlike_the_question(embedder):
     with_meaning = build_evidence([hit(text)], question, 45, embed=embed)
     assert "ammonium sulfate" not in words_only[0].text
     assert "ammonium sulfate" in with_meaning[0].text
+
+
+def test_a_documents_reference_list_never_reaches_the_model():
+    """The export-controls timeline ends with "Sources: MOFCOM announcements of 4 April 2025 and
+    9 October 2025 ...": it shares the question's words, and the model once answered with it."""
+    text = (
+        "On 9 October 2025 China added holmium, erbium, thulium, europium and ytterbium.\n"
+        "Sources: MOFCOM announcements of 4 April 2025 and 9 October 2025; The White House, "
+        "fact sheet on Section 232 actions, 15 April 2025."
+    )
+    question = "Which elements did China add on 9 October 2025, according to MOFCOM?"
+    passages = build_evidence([hit(text)], question, budget=400)
+    assert "holmium" in passages[0].text and "Sources:" not in passages[0].text
+    assert build_evidence([hit("References: USGS MCS 2025; IEA 2024.")], question, 400) == []

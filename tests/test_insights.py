@@ -196,6 +196,46 @@ def test_a_watch_list_item_is_not_a_summary_sentence() -> None:
     assert _is_summary_sentence("The Fort Worth plant began producing magnets in 2025 for GM.")
 
 
+def test_headings_and_sentences_that_lean_back_are_not_summary_sentences() -> None:
+    """Read in a brief without the sentence before them, "this step" and a capitals heading
+    say nothing (the export-controls brief opened with "The US description of this step
+    differs from the Chinese list")."""
+    from rag.brief import _as_sentence, _is_summary_sentence
+
+    assert not _is_summary_sentence("The US description of this step differs from the Chinese list.")
+    assert not _is_summary_sentence("6) US-CHINA DEAL (fact sheet of 1 November 2025)")
+    assert not _is_summary_sentence("POLICY DESK NOTE: US and allied responses, 2024-2026 review")
+    assert not _is_summary_sentence("Mine production and reserves by country (tonnes REO)")
+    kept = "... - China suspends the export controls announced on 9 October 2025 for a year."
+    assert _is_summary_sentence(kept)
+    assert _as_sentence(kept, 6).startswith("China suspends the export controls")
+    assert _is_summary_sentence(
+        "The April 2025 licensing system for the seven elements was not repealed; the general "
+        "licences are meant to make it easier to use."
+    )
+
+
+def test_a_background_sentence_that_restates_the_summary_is_not_taken(embedder) -> None:
+    from rag.brief import _diverse_central
+
+    summary = [
+        "China would suspend the global implementation of the export controls announced on 9 "
+        "October 2025 and would issue general licences for exports of rare earths, gallium, "
+        "germanium, antimony and graphite for the benefit of US end users [3]."
+    ]
+    candidates = [
+        "China suspends the export controls announced on 9 October 2025 and issues general "
+        "licences for rare earths, gallium, germanium, antimony and graphite.",
+        "In April 2025 China required export licences for seven medium and heavy rare earths.",
+        "The US imposed a 25% Section 301 tariff on Chinese permanent magnets from 2026.",
+    ]
+    about = "China's rare earth export controls: " + summary[0]
+    assert 0 in _diverse_central(candidates, embedder.embed, 2, about)  # closest to the summary
+    chosen = _diverse_central(candidates, embedder.embed, 2, about, said=summary)
+    assert chosen == [1, 2]
+    assert _diverse_central(candidates[:1], embedder.embed, 2, about, said=summary) == []
+
+
 def test_the_news_summary_is_the_documents_own_sentences_unless_written(
     sample_index,  # noqa: F811
     embedder,
