@@ -253,8 +253,9 @@ def _judged_part(text: str) -> str:
         return text
     body = text.split("\n## Sources", 1)[0]
     return "\n".join(
-        line for line in body.splitlines() if not line.startswith("# Brief: ")
-        and not (line.startswith("_") and line.endswith("_"))
+        line
+        for line in body.splitlines()
+        if not line.startswith("# Brief: ") and not (line.startswith("_") and line.endswith("_"))
     )
 
 

@@ -249,6 +249,8 @@ def _is_heading_line(text: str) -> bool:
     if _CAPITALS.match(text):
         return True
     return not _SENTENCE_END.search(text) and len(text.split()) < _HEADING_WORDS
+
+
 _FOOTNOTE_MARK = re.compile(r"\^\d+\b")
 
 

@@ -202,7 +202,9 @@ def test_headings_and_sentences_that_lean_back_are_not_summary_sentences() -> No
     differs from the Chinese list")."""
     from rag.brief import _as_sentence, _is_summary_sentence
 
-    assert not _is_summary_sentence("The US description of this step differs from the Chinese list.")
+    assert not _is_summary_sentence(
+        "The US description of this step differs from the Chinese list."
+    )
     assert not _is_summary_sentence("6) US-CHINA DEAL (fact sheet of 1 November 2025)")
     assert not _is_summary_sentence("POLICY DESK NOTE: US and allied responses, 2024-2026 review")
     assert not _is_summary_sentence("Mine production and reserves by country (tonnes REO)")
