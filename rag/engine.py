@@ -344,6 +344,7 @@ class Engine:
         numbering = numbering if numbering is not None else Numbering()
         shown_chunks: set[str] = set()
         earlier: list[frozenset[str]] = []
+        headings: list[frozenset[str]] = []
         sections: list[str] = []
         verdicts: list[ClaimVerdict] = []
         shown_all = ""
@@ -365,7 +366,7 @@ class Engine:
                 quarantined,
             )
             clock.since_start("evidence", once=True)
-            tidy = SectionTidy(lens, subject, question, list(earlier))
+            tidy = SectionTidy(lens, subject, question, list(earlier), list(headings))
 
             def shown_text(draft: str, local=local, mapping=mapping, tidy=tidy) -> str:
                 verified = self.verify(draft, local, question, bind=False).text
@@ -396,6 +397,7 @@ class Engine:
             if section:
                 sections.append(section)
                 earlier += tidy.words_of(section)
+                headings.append(tidy.heading_words(section))
                 shown_all += prefix + section
         passages = list(numbering.passages.values())
         text = "\n\n".join(sections)

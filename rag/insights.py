@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,9 @@ from rag.support import content_words
 
 #: Bullets whose content words overlap this much (Jaccard) with an earlier bullet repeat it.
 DUPLICATE_JACCARD = 0.6
+#: A heading this alike (content-word Jaccard) to the user's question or to an earlier section's
+#: heading asks nothing new: the lens's own question replaces it.
+SAME_HEADING_JACCARD = 0.8
 #: Labels longer than this many words are not labels ("Geology and history: Baotou's claim ...").
 MAX_LABEL_WORDS = 5
 
@@ -154,6 +157,7 @@ class SectionTidy:
     subject: str
     question: str
     earlier: list[frozenset[str]]  # content words of bullets kept by earlier sections
+    headings: list[frozenset[str]] = field(default_factory=list)  # earlier sections' headings
 
     def __call__(self, text: str) -> str:
         blocks = parse(text)
@@ -184,13 +188,19 @@ class SectionTidy:
             if b.kind == "bullet" and b.claims
         ]
 
+    def heading_words(self, section: str) -> frozenset[str]:
+        """Content words of a finished section's heading (for the sections after it)."""
+        return frozenset(content_words(section.split("\n", 1)[0].lstrip("#")))
+
     def _usable(self, title: str) -> bool:
-        """A heading the model wrote is kept when it is a question of its own, not the user's."""
+        """A heading the model wrote is kept when it is a question of its own: not the user's,
+        and not an earlier section's (two lenses' sections both asked "How does China's growing
+        share ... impact Western diversification strategies?")."""
         if not title.endswith("?") or len(title.split()) < 5:
             return False
         mine = frozenset(content_words(title))
-        theirs = frozenset(content_words(self.question))
-        return _jaccard(mine, theirs) < 0.8
+        taken = [frozenset(content_words(self.question)), *self.headings]
+        return all(_jaccard(mine, other) < SAME_HEADING_JACCARD for other in taken)
 
 
 def _heading(title: str) -> Any:

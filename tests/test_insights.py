@@ -81,6 +81,19 @@ def test_tidy_fixes_headings_labels_and_drops_repeats() -> None:
     assert tidy("### Heading only?\n") == ""  # a section without bullets is dropped
 
 
+def test_a_heading_an_earlier_section_asked_gives_way_to_the_lens_question() -> None:
+    lens = Lens("investor view", "What should investors weigh in {subject}?", "i", "risks")
+    asked = "How does China's growing share along the chain impact Western diversification?"
+    first = SectionTidy(lens, "China's share", QUESTION, earlier=[])
+    done = first(f"### {asked}\n- **Supply chain**: Magnet demand is rising [1].\n")
+    assert done.splitlines()[0] == f"### {asked}"  # the first section keeps its own question
+    second = SectionTidy(
+        lens, "China's share", QUESTION, earlier=[], headings=[first.heading_words(done)]
+    )
+    out = second(f"### {asked}\n- **Regulation**: The CRMA sets benchmarks [2].\n")
+    assert out.splitlines()[0] == "### What should investors weigh in China's share?"
+
+
 def test_tidy_qualifies_one_word_labels_with_the_lens() -> None:
     lens = Lens("strategic implications", "What of {subject}?", "s", "strategy")
     tidy = SectionTidy(lens, "the price floor", QUESTION, earlier=[])
