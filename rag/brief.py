@@ -234,9 +234,14 @@ def _is_summary_sentence(unit: str) -> bool:
 
 #: A watch-list item states no fact: "Whether Chinese NdPr prices rise toward the floor ...".
 _OPEN_QUESTION = re.compile(r"(?i)^(?:whether\b|.*\?$)")
-#: A subject that points back at a step the reader has not seen: "The US description of this
-#: step differs from the Chinese list" (a demonstrative in the first words of the sentence).
-_LEANS_BACK = re.compile(r"(?i)^(?:\S+\s+){0,5}(?:this|these|those)\s+[a-z]")
+#: A sentence that points back at one the reader has not seen: "The US description of this
+#: step differs from the Chinese list" (a demonstrative in its first words), or "Therefore, the
+#: Participants have reached ..." (a connective first).
+_LEANS_BACK = re.compile(
+    r"(?i)^(?:(?:\S+\s+){0,5}(?:this|these|those)\s+[a-z]"
+    r"|(?:therefore|thus|hence|however|moreover|furthermore|also|in addition|as a result"
+    r"|by contrast|instead|meanwhile|similarly|likewise)\b)"
+)
 #: A line of capitals ("US-CHINA DEAL", "POLICY DESK NOTE") is a heading, not a sentence.
 _CAPITALS = re.compile(r"\b[A-Z][A-Z-]{2,}\s+[A-Z][A-Z-]{2,}\b")
 _SENTENCE_END = re.compile(r"[.!?][\"'\u201d\u2019)\]]*$")

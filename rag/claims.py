@@ -43,6 +43,11 @@ _BULLET_RE = re.compile(r"^(\s*)([-*+•]|\d{1,2}[.)])\s+(.*)$")
 # "China holds 70% of mining: ..." is never mistaken for a label and its figure left unchecked.
 _LABEL_RE = re.compile(r"^(?:\*\*|__)?[^:\[\]\n\d*_]{1,40}?(?::(?:\*\*|__)|(?:\*\*|__)?:)\s+(?=\S)")
 _LABEL_MAX_WORDS = 6
+# A bold lead ("**Critical minerals and rare earths supply chain**: ") is a label however long:
+# the markup says so. Left in the claim, it showed as a seven-word label no tidying could shorten.
+_BOLD_LABEL_RE = re.compile(
+    r"^(?:\*\*|__)[^:\[\]\n\d*_]{1,80}?(?::(?:\*\*|__)|(?:\*\*|__):)\s+(?=\S)"
+)
 _END_RE = re.compile(r"[.!?…]+$")
 
 
@@ -169,9 +174,10 @@ def parse(text: str) -> list[Block]:
         elif bullet:
             flush()
             indent, mark, body = bullet.groups()
-            label_match = _LABEL_RE.match(body)
+            bold = _BOLD_LABEL_RE.match(body)
+            label_match = bold or _LABEL_RE.match(body)
             label = label_match.group(0) if label_match else ""
-            if len(label.split()) > _LABEL_MAX_WORDS:
+            if not bold and len(label.split()) > _LABEL_MAX_WORDS:
                 label = ""
             blocks.append(
                 Block(

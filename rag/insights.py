@@ -216,13 +216,32 @@ def _label(label: str, lens: Lens, claim: str) -> str:
     ("Strategic security"; a name the claim also capitalises, "China", keeps its case): the
     seed's labels name the point, and one word rarely does."""
     words = label.replace("*", "").replace("_", "").strip().rstrip(":").strip()
-    if not words or len(words.split()) > MAX_LABEL_WORDS:
+    if len(words.split()) > MAX_LABEL_WORDS:
+        words = _label_head(words)
+    if not words:
         return ""
     qualifier = lens.name.split()[0].capitalize() if lens.name.split() else ""
     if len(words.split()) == 1 and qualifier and qualifier.lower() != words.lower():
         proper = words[1:] != words[1:].lower() or words in re.findall(r"\w+", claim)[1:]
         words = f"{qualifier} {words if proper else words.lower()}"
     return f"**{words}**: "
+
+
+#: Words at which a long label's head ends ("Critical minerals | and rare earths supply chain").
+_LABEL_BREAK = frozenset(["and", "or", "of", "on", "for", "in", "to", "with", "from", "by", "at", "as", "the", "a", "an", "its", "their"])
+
+
+def _label_head(words: str) -> str:
+    """A label of more than `MAX_LABEL_WORDS` words cut to its head: the words before its first
+    conjunction or preposition ("Critical minerals and rare earths supply chain" -> "Critical
+    minerals"), else its first `MAX_LABEL_WORDS` words."""
+    split = words.split()
+    head = []
+    for word in split:
+        if word.lower() in _LABEL_BREAK and head:
+            break
+        head.append(word)
+    return " ".join(head[:MAX_LABEL_WORDS])
 
 
 def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:

@@ -81,6 +81,22 @@ def test_tidy_fixes_headings_labels_and_drops_repeats() -> None:
     assert tidy("### Heading only?\n") == ""  # a section without bullets is dropped
 
 
+def test_a_long_bold_label_is_cut_to_its_head() -> None:
+    """The US-Australia brief showed "**Critical minerals and rare earths supply chain**:", a
+    label of seven words: bold markup is a label however long, and tidying cuts it."""
+    lens = Lens("strategic implications", "What of {subject}?", "s", "strategy")
+    tidy = SectionTidy(lens, "the framework", QUESTION, earlier=[])
+    out = tidy(
+        "### What does the US-Australia framework change for rare earth supply?\n"
+        "- **Critical minerals and rare earths supply chain**: The framework supports supply [1].\n"
+        "- **Impact on the global supply of heavy rare earths**: Refining stays in China [2].\n"
+        "- China holds 70% of mining and more: its share keeps rising [3].\n"
+    )
+    assert "- **Critical minerals**: The framework supports supply [1]." in out
+    assert "- **Strategic impact**: Refining stays in China [2]." in out
+    assert "- China holds 70% of mining and more: its share keeps rising [3]." in out
+
+
 def test_a_heading_an_earlier_section_asked_gives_way_to_the_lens_question() -> None:
     lens = Lens("investor view", "What should investors weigh in {subject}?", "i", "risks")
     asked = "How does China's growing share along the chain impact Western diversification?"
@@ -221,6 +237,9 @@ def test_headings_and_sentences_that_lean_back_are_not_summary_sentences() -> No
     assert not _is_summary_sentence("6) US-CHINA DEAL (fact sheet of 1 November 2025)")
     assert not _is_summary_sentence("POLICY DESK NOTE: US and allied responses, 2024-2026 review")
     assert not _is_summary_sentence("Mine production and reserves by country (tonnes REO)")
+    assert not _is_summary_sentence(
+        "Therefore, the Participants have reached the following understanding on a framework."
+    )
     kept = "... - China suspends the export controls announced on 9 October 2025 for a year."
     assert _is_summary_sentence(kept)
     assert _as_sentence(kept, 6).startswith("China suspends the export controls")
