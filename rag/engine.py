@@ -290,7 +290,9 @@ class Engine:
         with clock.timed("verification"):
             verification = self.verify(draft, passages, question)
         ans.drafts = [draft]
-        focus = [] if _answers(verification, question) else self._can_answer(question, passages)
+        declined = self._declined(draft)
+        answered = _answers(verification, question)
+        focus = [] if declined or answered else self._can_answer(question, passages)
         if focus:
             second, shown = yield from self.generate_verified(
                 self.second_chance(),
@@ -315,7 +317,7 @@ class Engine:
         if _answers(verification, question):
             ans.text = final
             ans.citations = self.citations_for(final, passages, verification.claims)
-        elif quote := best_quote(question, passages, self.embed):
+        elif not declined and (quote := best_quote(question, passages, self.embed)):
             ans.outcome = "quoted"
             ans.text = quote_text(self.settings.prompts_path, quote.text, quote.n)
             ans.citations = [self.citation(p, quote.text) for p in passages if p.n == quote.n]
@@ -544,6 +546,12 @@ class Engine:
         ans.repaired = sum(c.status == "repaired" for c in claims)
         ans.invalid_markers = getattr(verification, "invalid_markers", 0)
         ans.claims = [ClaimRecord(c.text, list(c.citations), c.status, c.reason) for c in claims]
+
+    def _declined(self, draft: str) -> bool:
+        """The model itself answered that the passages do not answer: no second chance and no
+        quote then (the second chance turned "Did China reinstate its controls in November
+        2026?" into "The one-year suspension makes late 2026 a natural review date")."""
+        return draft.strip().lower().startswith(self.refusal.lower().rstrip("."))
 
     def _unverified(self, draft: str, verification: Verification | list[ClaimVerdict]) -> str:
         """Why the drafts cannot be the answer (the model declined, nothing verified, or what

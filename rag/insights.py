@@ -228,7 +228,27 @@ def _label(label: str, lens: Lens, claim: str) -> str:
 
 
 #: Words at which a long label's head ends ("Critical minerals | and rare earths supply chain").
-_LABEL_BREAK = frozenset(["and", "or", "of", "on", "for", "in", "to", "with", "from", "by", "at", "as", "the", "a", "an", "its", "their"])
+_LABEL_BREAK = frozenset(
+    [
+        "and",
+        "or",
+        "of",
+        "on",
+        "for",
+        "in",
+        "to",
+        "with",
+        "from",
+        "by",
+        "at",
+        "as",
+        "the",
+        "a",
+        "an",
+        "its",
+        "their",
+    ]
+)
 
 
 def _label_head(words: str) -> str:

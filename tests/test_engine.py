@@ -196,6 +196,21 @@ def test_a_draft_that_only_restates_the_question_gets_the_second_chance(
     assert ans.outcome == "second-chance" and "110" in ans.text
 
 
+def test_a_model_that_declines_gets_no_second_chance_and_no_quote(sample_index, embedder) -> None:
+    """The model's own "the documents do not answer" is a verdict, not a failed draft: a second
+    chance once turned it into a true sentence that did not answer (an unanswerable question
+    answered)."""
+    probe = make_engine(sample_index, embedder, ExtractiveChatModel())
+    ev = evidence_for(probe, PRICE_Q)
+    n = passage_with(ev, "110")
+    good = f"{sentence_with(ev[n], '110')} [{n}]."
+    model = ScriptedChatModel(replies=[probe.refusal, good])
+    ans = make_engine(sample_index, embedder, model).answer(PRICE_Q)
+    assert ans.refused and ans.outcome != "quoted" and ans.text == probe.refusal
+    assert len(model.calls) == 1
+    assert "found no answer" in ans.refusal_reason
+
+
 MILL_Q = "Which company operates the White Mesa Mill, and where is it?"
 
 
