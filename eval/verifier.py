@@ -25,10 +25,9 @@ from pathlib import Path
 import numpy as np
 
 from rag.claims import parse
-from rag.verify import ClaimVerdict, is_structural, verify_answer
+from rag.verify import KEPT, ClaimVerdict, is_structural, verify_answer
 
 DEFAULT_DRAFTS = Path(__file__).resolve().parents[1] / "tests" / "data" / "verifier_drafts.jsonl"
-KEPT = ("verified", "repaired")
 
 Embed = Callable[[list[str]], np.ndarray]
 

@@ -36,10 +36,11 @@ from rag.evidence import (
     split_units,
 )
 from rag.insights import Numbering, renumber
+from rag.prompting import load_prompt
 from rag.records import is_record
 from rag.retriever import Hit
 from rag.types import Brief, Citation, ClaimRecord, EvidenceShown
-from rag.verify import ANAPHORA, ClaimVerdict
+from rag.verify import ANAPHORA, KEPT, ClaimVerdict
 from ree.text import count_tokens
 
 if TYPE_CHECKING:
@@ -125,8 +126,12 @@ def write_brief(
     summary = yield from _summary(engine, doc, hits, numbering, clock)
     yield "\n\n"
     background = yield from _background(engine, doc, summary.text, numbering, clock)
+    if not background.text:
+        background.text = f"{BACKGROUND_HEADING}\n\n{load_prompt(engine.settings.prompts_path, 'brief_no_background')}"
+        yield background.text
     yield "\n\n"
-    insights = yield from _insight_sections(engine, doc, numbering, clock)
+    said = [c.text for c in summary.claims + background.claims if c.status in KEPT]
+    insights = yield from _insight_sections(engine, doc, numbering, clock, said)
     passages = list(numbering.passages.values())
     verdicts = summary.claims + background.claims
     body = f"{summary.text}\n\n{background.text}"
@@ -341,8 +346,14 @@ def _background(
 
 
 def _insight_sections(
-    engine: Engine, doc: DocumentRecord, numbering: Numbering, clock: _Clock
+    engine: Engine,
+    doc: DocumentRecord,
+    numbering: Numbering,
+    clock: _Clock,
+    said: Sequence[str] = (),
 ) -> Iterator[EvidenceShown | str]:
+    """The In-Depth Insights of the document's subject; no bullet repeats a sentence `said` by
+    the summary or the background."""
     from rag.types import Answer
 
     subject = document_subject(doc.title)
@@ -351,7 +362,7 @@ def _insight_sections(
     ans = Answer(question=question, text="", mode="insights", standalone_question=question)
     final = None
     for item in engine.insight_sections(
-        ans, retrieved, None, clock, subject=subject, numbering=numbering
+        ans, retrieved, None, clock, subject=subject, numbering=numbering, said=said
     ):
         if isinstance(item, Answer):
             final = item
@@ -417,9 +428,10 @@ def _diverse_central(
     closeness = _unit_vectors([about], embed)[0] @ vectors.T if about else _closeness(vectors)
     prior = (vectors @ _unit_vectors(list(said), embed).T).max(axis=1) if said else None
     open_ = np.ones(len(texts), dtype=bool) if prior is None else prior < ALREADY_SAID
+    said_likeness = np.zeros(len(texts)) if prior is None else prior
     chosen: list[int] = []
     while len(chosen) < min(k, int(open_.sum())):
-        likeness = np.zeros(len(texts)) if prior is None else prior.copy()
+        likeness = said_likeness
         if chosen:
             likeness = np.maximum(likeness, (vectors @ vectors[chosen].T).max(axis=1))
         gain = closeness - REDUNDANCY * likeness

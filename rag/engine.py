@@ -59,8 +59,9 @@ from rag.prompting import (
 from rag.quarantine import quarantine_note, screen
 from rag.question import answers_kind, question_constraints, unmet_constraint
 from rag.retriever import Hit, HybridRetriever, RetrievalResult
+from rag.support import content_words
 from rag.types import Answer, Brief, Citation, ClaimRecord, EvidenceShown, RetrievedPassage
-from rag.verify import ClaimVerdict, Verification, verify_answer
+from rag.verify import KEPT, ClaimVerdict, Verification, verify_answer
 from ree.index import Index, open_index
 from ree.runtime import get_embedder
 from ree.runtime.chat import LLMUnavailable, explain_llm_error, get_chat_model
@@ -337,15 +338,17 @@ class Engine:
         clock: _Clock,
         subject: str = "",
         numbering: Numbering | None = None,
+        said: Sequence[str] = (),
     ) -> Iterator[str | EvidenceShown | Answer]:
         """In-Depth Insights: one section per lens, each with its own retrieval, evidence,
         generation and verification (`rag.insights`); sections stream one after another.
-        `numbering` continues the source numbers of a larger piece (a document brief)."""
+        `numbering` continues the source numbers of a larger piece (a document brief), whose
+        sentences `said` so far no bullet may repeat."""
         question = ans.standalone_question
         subject = subject or subject_of(question)
         numbering = numbering if numbering is not None else Numbering()
         shown_chunks: set[str] = set()
-        earlier: list[frozenset[str]] = []
+        earlier = [frozenset(content_words(sentence)) for sentence in said]
         headings: list[frozenset[str]] = []
         sections: list[str] = []
         verdicts: list[ClaimVerdict] = []
@@ -559,7 +562,7 @@ class Engine:
         claims = verification if isinstance(verification, list) else verification.claims
         if self.refusal.lower().rstrip(".") in draft.lower():
             return "the model found no answer in the retrieved passages"
-        if any(c.status in ("verified", "repaired") for c in claims):
+        if any(c.status in KEPT for c in claims):
             return "the verified sentences do not give the figure or date the question asks for"
         return "no sentence of the draft answer could be verified against the retrieved passages"
 
@@ -588,7 +591,7 @@ class Engine:
                 order.append(n)
         quotes: dict[int, list[str]] = {}
         for claim in claims:
-            if claim.status in ("verified", "repaired"):
+            if claim.status in KEPT:
                 for n, quote in claim.evidence.items():
                     if quote and quote not in quotes.setdefault(n, []):
                         quotes[n].append(quote)
@@ -646,8 +649,7 @@ def _answers(verification: Verification, question: str) -> bool:
     more than the question (unless it asks yes or no), and the text holds what the question
     word asks for (a figure for "how much", a date for "when")."""
     kept = any(
-        c.status in ("verified", "repaired")
-        and (asks_yes_no(question) or adds_to_question(c.text, question))
+        c.status in KEPT and (asks_yes_no(question) or adds_to_question(c.text, question))
         for c in verification.claims
     )
     return kept and answers_kind(question, verification.text)

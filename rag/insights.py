@@ -35,6 +35,7 @@ import yaml
 
 from rag.claims import parse, render
 from rag.evidence import Passage
+from rag.lexicon import lexicon
 from rag.support import content_words
 
 #: Bullets whose content words overlap this much (Jaccard) with an earlier bullet repeat it.
@@ -42,7 +43,7 @@ DUPLICATE_JACCARD = 0.6
 #: A heading this alike (content-word Jaccard) to the user's question or to an earlier section's
 #: heading asks nothing new: the lens's own question replaces it.
 SAME_HEADING_JACCARD = 0.8
-#: Labels longer than this many words are not labels ("Geology and history: Baotou's claim ...").
+#: Labels longer than this many words are cut to their head (`_label_head`).
 MAX_LABEL_WORDS = 5
 
 
@@ -210,7 +211,7 @@ def _heading(title: str) -> Any:
 
 
 def _label(label: str, lens: Lens, claim: str) -> str:
-    """ "**Label**: " for a label of 2-5 words, else no label (the bullet keeps its text).
+    """ "**Label**: " for a label of 1-5 words (a longer one cut to its head), else none.
 
     A one-word label ("Security") is qualified by the first word of the lens's name
     ("Strategic security"; a name the claim also capitalises, "China", keeps its case): the
@@ -227,38 +228,14 @@ def _label(label: str, lens: Lens, claim: str) -> str:
     return f"**{words}**: "
 
 
-#: Words at which a long label's head ends ("Critical minerals | and rare earths supply chain").
-_LABEL_BREAK = frozenset(
-    [
-        "and",
-        "or",
-        "of",
-        "on",
-        "for",
-        "in",
-        "to",
-        "with",
-        "from",
-        "by",
-        "at",
-        "as",
-        "the",
-        "a",
-        "an",
-        "its",
-        "their",
-    ]
-)
-
-
 def _label_head(words: str) -> str:
     """A label of more than `MAX_LABEL_WORDS` words cut to its head: the words before its first
-    conjunction or preposition ("Critical minerals and rare earths supply chain" -> "Critical
-    minerals"), else its first `MAX_LABEL_WORDS` words."""
-    split = words.split()
-    head = []
-    for word in split:
-        if word.lower() in _LABEL_BREAK and head:
+    function word (a stopword of `rag/lexicon.yaml`; "Critical minerals and rare earths supply
+    chain" -> "Critical minerals"), else its first `MAX_LABEL_WORDS` words."""
+    breaks = lexicon().stopwords
+    head: list[str] = []
+    for word in words.split():
+        if word.lower() in breaks and head:
             break
         head.append(word)
     return " ".join(head[:MAX_LABEL_WORDS])

@@ -280,15 +280,21 @@ def question_constraints(question: str) -> Constraints:
     return Constraints(**{k: tuple(dict.fromkeys(getattr(premise, k) + both[k])) for k in kinds})
 
 
-def _constraints_of(question: str) -> Constraints:
+def _dated_spans(text: str) -> tuple[list[DateConstraint], list[tuple[int, int]]]:
+    """The dates with a month that `text` writes, and where."""
     dates: list[DateConstraint] = []
     covered: list[tuple[int, int]] = []
     for pattern in _DATE_RES:
-        for m in pattern.finditer(question):
+        for m in pattern.finditer(text):
             if any(a <= m.start() < b for a, b in covered):
                 continue
             covered.append((m.start(), m.end()))
             dates.append(_date(m))
+    return dates, covered
+
+
+def _constraints_of(question: str) -> Constraints:
+    dates, covered = _dated_spans(question)
     years = []
     for m in _YEAR_RE.finditer(question):
         if any(a <= m.start() < b for a, b in covered):
@@ -376,6 +382,39 @@ def unmet_constraint(constraints: Constraints, passage: str, document: str = "")
     if names and not any(_name_in(n, both) for n in names):
         return f"the question is about {names[0]}"
     return ""
+
+
+def other_date(constraints: Constraints, sentence: str, claim: str, document: str = "") -> str:
+    """The date the sentence a claim rests on gives instead of the question's, as a short
+    phrase; "" when it gives none, or one the question or the claim names.
+
+    The passage-level check lets a passage that mentions the asked date anywhere support any
+    claim: April's element list ("On 4 April 2025 ... seven elements") answered "which elements
+    did China add on 9 October 2025?" because the passage's next sentence named 9 October. A
+    sentence stating another date is about another event, unless the claim itself gives that
+    date ("the 9 October controls take effect on 8 November 2025") or the question names the
+    document by its own date ("the 1 November 2025 fact sheet" for a sentence on October 30).
+    """
+    if not constraints.dates:
+        return ""
+    stated, _spans = _dated_spans(sentence)
+    if not stated:
+        return ""
+    named = list(constraints.dates) + _dated_spans(claim)[0]
+    if any(_same_day(s, n) for s in stated for n in named):
+        return ""
+    if any(_same_day(d, a) for d in _dated_spans(document)[0] for a in constraints.dates):
+        return ""
+    return f"its sentence is about {stated[0].words()[0]}"
+
+
+def _same_day(a: DateConstraint, b: DateConstraint) -> bool:
+    """Whether two dates can be the same day (a month without a day matches its every day)."""
+    return (
+        a.year == b.year
+        and (a.month is None or b.month is None or a.month == b.month)
+        and (a.day is None or b.day is None or a.day == b.day)
+    )
 
 
 def subject_names(names: tuple[str, ...]) -> tuple[str, ...]:

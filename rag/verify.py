@@ -43,7 +43,7 @@ import numpy as np
 from rag.claims import Block, Claim, parse, render
 from rag.elements import name_symbols
 from rag.numbers import extract_quantities
-from rag.question import Constraints, question_constraints, unmet_constraint
+from rag.question import Constraints, other_date, question_constraints, unmet_constraint
 from rag.support import (
     NO_FRAME,
     SUPPORT_THRESHOLD,
@@ -61,6 +61,8 @@ from rag.support import (
 COMPLETING_BASE = 0.55
 
 Status = Literal["verified", "repaired", "removed", "unsupported", "structural"]
+#: The statuses of a claim the user sees with its citations.
+KEPT: tuple[Status, ...] = ("verified", "repaired")
 UNVERIFIED_MARK = "⚠️ unverified"
 
 _META = re.compile(
@@ -295,11 +297,14 @@ class Grounds:
         self, scorer: SupportScorer, claim: str, ns: Sequence[int], context: str = ""
     ) -> SupportScore:
         """How passages `ns` together (with their documents) support `claim`; a passage set
-        that misses a constraint of the question does not support it, whatever its words."""
+        that misses a constraint of the question, or whose sentence the claim rests on is about
+        another date, does not support it, whatever its words."""
         passage = "\n".join(self.passages[n] for n in ns)
         document = "\n".join(self.contexts.get(n, "") for n in ns)
         score = scorer.score(claim, passage, context, frame=self.frame, document=document)
-        unmet = unmet_constraint(self.constraints, passage, document)
+        unmet = unmet_constraint(self.constraints, passage, document) or other_date(
+            self.constraints, score.best_sentence, claim, document
+        )
         return replace(score, unmet=unmet) if unmet else score
 
 

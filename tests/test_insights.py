@@ -81,11 +81,16 @@ def test_tidy_fixes_headings_labels_and_drops_repeats() -> None:
     assert tidy("### Heading only?\n") == ""  # a section without bullets is dropped
 
 
+def _strategic_tidy(subject: str) -> SectionTidy:
+    """A first section's tidying under a "strategic implications" lens."""
+    lens = Lens("strategic implications", "What of {subject}?", "s", "strategy")
+    return SectionTidy(lens, subject, QUESTION, earlier=[])
+
+
 def test_a_long_bold_label_is_cut_to_its_head() -> None:
     """The US-Australia brief showed "**Critical minerals and rare earths supply chain**:", a
     label of seven words: bold markup is a label however long, and tidying cuts it."""
-    lens = Lens("strategic implications", "What of {subject}?", "s", "strategy")
-    tidy = SectionTidy(lens, "the framework", QUESTION, earlier=[])
+    tidy = _strategic_tidy("the framework")
     out = tidy(
         "### What does the US-Australia framework change for rare earth supply?\n"
         "- **Critical minerals and rare earths supply chain**: The framework supports supply [1].\n"
@@ -111,8 +116,7 @@ def test_a_heading_an_earlier_section_asked_gives_way_to_the_lens_question() -> 
 
 
 def test_tidy_qualifies_one_word_labels_with_the_lens() -> None:
-    lens = Lens("strategic implications", "What of {subject}?", "s", "strategy")
-    tidy = SectionTidy(lens, "the price floor", QUESTION, earlier=[])
+    tidy = _strategic_tidy("the price floor")
     out = tidy(
         "### Who gains from the NdPr price floor outside China?\n"
         "- **Leverage**: The floor gives Western producers a reference price [1].\n"
@@ -170,6 +174,46 @@ def test_brief_of_a_document(sample_index, embedder) -> None:  # noqa: F811
     assert brief.to_dict()["markdown"] == page
     with pytest.raises(DocumentNotFound, match="no indexed document"):
         engine.brief("no-such-file.pdf")
+
+
+def test_no_insight_bullet_repeats_a_summary_or_background_sentence(sample_index, embedder) -> None:  # noqa: F811
+    """The i009 brief's lens bullet restated a Background sentence word for word: bullets were
+    checked against earlier bullets only, not against the page above them."""
+    from rag.claims import parse
+    from rag.insights import DUPLICATE_JACCARD, _jaccard
+    from rag.support import content_words
+
+    engine = make_engine(sample_index, embedder, ExtractiveChatModel(sentences=3))
+    brief = engine.brief("baotou-2035-rare-earth-hub-plan.md")
+    page = re.sub(r"\[\d+\]", "", f"{brief.summary}\n{brief.background}")
+    said = [frozenset(content_words(s)) for s in re.split(r"(?<=\.)\s+|\n", page) if s]
+    bullets = [
+        frozenset(content_words(" ".join(c.text for c in b.claims)))
+        for b in parse(brief.insights)
+        if b.kind == "bullet" and b.claims
+    ]
+    assert bullets
+    assert not any(_jaccard(b, s) >= DUPLICATE_JACCARD for b in bullets for s in said)
+
+
+def test_a_library_with_nothing_else_says_the_background_is_empty(tmp_path, embedder) -> None:
+    """With no other document to draw on, the Background says so instead of vanishing."""
+    from test_engine import SAMPLE
+
+    from ingest import ingest_paths
+    from rag.claims import Claim
+    from rag.verify import is_structural
+    from ree.index import Index
+    from ree.settings import Settings
+
+    settings = Settings(home=tmp_path)
+    index = Index(settings, "one-document")
+    ingest_paths([SAMPLE / "mp-materials-dod-partnership-2025.md"], settings=settings, index=index)
+    engine = Engine(settings, index=index, embedder=embedder, model=ExtractiveChatModel())
+    brief = engine.brief("mp-materials-dod-partnership-2025.md")
+    heading, note = brief.background.split("\n\n")
+    assert heading == "## Background" and brief.background in brief.markdown()
+    assert "[" not in note and is_structural(Claim(note, []))  # a note, not an uncited claim
 
 
 def test_a_background_with_nothing_verified_falls_back_to_other_documents_sentences(

@@ -8,6 +8,7 @@ from rag.question import (
     DateConstraint,
     answer_kind,
     answers_kind,
+    other_date,
     question_constraints,
     question_parts,
     unmet_constraint,
@@ -116,6 +117,29 @@ def test_a_day_is_met_only_by_that_day() -> None:
     assert unmet_constraint(
         oct9, "The 1 November 2025 fact sheet set out the outcome.", "2026-01-20"
     )
+
+
+def test_a_sentence_about_another_date_does_not_answer_for_the_asked_one() -> None:
+    oct9 = question_constraints("Which elements did China add to its licensing on 9 October 2025?")
+    april = "On 4 April 2025, China placed licensing requirements on seven rare earth elements."
+    listed = "The elements added were samarium, gadolinium, terbium and dysprosium."
+    assert other_date(oct9, april, listed, "Export controls | 2025-11-12") == (
+        "its sentence is about april 4, 2025"
+    )
+    # a sentence of the asked day, or with no date, or a date the claim gives itself, binds not
+    assert not other_date(oct9, "On 9 October 2025 MOFCOM added five elements.", listed)
+    assert not other_date(oct9, "Holmium, erbium and thulium were added.", listed)
+    took = "The 9 October controls take effect on 8 November 2025."
+    assert not other_date(oct9, "The measures apply from 8 November 2025.", took)
+    # the question names a document by its date: its sentences may date other events
+    fact_sheet = question_constraints("What did the November 1, 2025 fact sheet say about Xi?")
+    met = "On October 30, 2025, President Trump met President Xi in Busan."
+    assert not other_date(fact_sheet, met, "Trump met Xi.", "Fact sheet | 2025-11-01")
+    assert other_date(fact_sheet, met, "Trump met Xi.", "Remarks | 2025-11-03")
+    # a month asked is met by any day of it
+    october = question_constraints("What did China announce in October 2025?")
+    assert not other_date(october, "On 9 October 2025 MOFCOM announced more.", "It added five.")
+    assert not other_date(question_constraints("What happened in 2025?"), april, listed)
 
 
 def test_a_month_is_met_by_any_day_of_it_and_by_the_document_date() -> None:

@@ -265,3 +265,25 @@ def test_a_renumbered_verdict_names_the_new_numbers_everywhere() -> None:
     moved = verdict.renumbered({1: 5, 2: 7})
     assert moved.citations == [5, 7] and moved.evidence == {7: "q"}
     assert moved.reason == "figure(s) not in cited [7]: 2026"
+
+
+def test_a_claim_resting_on_a_sentence_of_another_date_is_removed(embed) -> None:
+    """s008 of the sample suite: the passage names 9 October 2025, but the sentence the element
+    list rests on is April's; the list verified as the answer about October."""
+    passages = {
+        1: (
+            "On 4 April 2025, China placed export licensing requirements on seven medium and "
+            "heavy rare earth elements: samarium, gadolinium, terbium and dysprosium among them. "
+            "On 9 October 2025 MOFCOM announced a much broader package."
+        ),
+        2: "On 9 October 2025 MOFCOM added holmium, erbium, thulium, europium and ytterbium.",
+    }
+    question = "Which elements did China add to its export licensing on 9 October 2025?"
+    contexts = {1: "Export controls | 2025-11-12", 2: "Timeline | 2025-11-12"}
+    april = "China added samarium, gadolinium, terbium and dysprosium on 9 October 2025 [1]."
+    october = "China added holmium, erbium, thulium, europium and ytterbium [2]."
+    v = verify_answer(
+        f"{april} {october}", passages, question=question, document_context=contexts, embed=embed
+    )
+    assert [c.status for c in v.claims] == ["removed", "verified"]
+    assert "april 4, 2025" in v.claims[0].reason
