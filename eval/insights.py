@@ -20,7 +20,7 @@ import json
 import re
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -237,11 +237,18 @@ def _produce(
         if isinstance(piece, Answer | Brief):
             final = piece
     total = time.perf_counter() - started
+    # every claim's verdict, kept or removed, for reading the failures one by one
+    claims = [asdict(c) for c in final.claims]
     if isinstance(final, Brief):
         text = final.markdown()
-        extra = {"refused": False, "title": final.title}
+        extra = {"refused": False, "title": final.title, "claims": claims}
         return text, dict(final.evidence), dict(final.evidence_context), first, total, extra
-    extra = {"refused": final.refused, "refusal_reason": final.refusal_reason}
+    extra = {
+        "refused": final.refused,
+        "refusal_reason": final.refusal_reason,
+        "drafts": list(final.drafts),
+        "claims": claims,
+    }
     return final.text, dict(final.evidence), dict(final.evidence_context), first, total, extra
 
 
