@@ -193,9 +193,7 @@ class Engine:
     def evidence(self, question: str, hits: list[Hit]) -> list[Passage]:
         """The numbered passages the model is shown for `question` (benchmarks and tests use
         this to build exactly the engine's prompt)."""
-        return build_evidence(
-            hits, question, self.settings.evidence_tokens, embed=self.embed, bind=True
-        )
+        return build_evidence(hits, question, self.settings.evidence_tokens, embed=self.embed)
 
     def verify(
         self, text: str, passages: list[Passage], question: str, *, bind: bool = True

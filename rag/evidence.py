@@ -34,13 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.question import (
-    HAS_KIND,
-    answer_kind,
-    question_constraints,
-    question_parts,
-    unmet_constraint,
-)
+from rag.question import HAS_KIND, answer_kind, question_parts
 from rag.records import is_record
 from rag.retriever import Hit
 from ree.text import MONTH_NAMES, count_tokens, split_sentences, tokenize
@@ -48,9 +42,6 @@ from ree.text import MONTH_NAMES, count_tokens, split_sentences, tokenize
 Embed = Callable[[list[str]], np.ndarray]
 # How much a passage's sentences are worth per rank step down (rank 0 = 1.0, rank 4 = 0.6).
 RANK_DISCOUNT = 0.1
-#: What a passage that misses a constraint of the question is worth (times its rank prior):
-#: verification removes every claim citing it, so its sentences come after those that can count.
-UNMET_DISCOUNT = 0.3
 # A label longer than this many title words is cut: the label is paid for on every request.
 LABEL_TITLE_WORDS = 8
 # Tokens between two rendered passages and after a label ("\n\n", "\n").
@@ -244,23 +235,14 @@ def _normalised(values: list[float]) -> list[float]:
 class _Scorer:
     """Scores every unit for the whole question and for each of its parts."""
 
-    def __init__(
-        self,
-        units: list[_Scored],
-        question: str,
-        embed: Embed | None,
-        unmet: frozenset[int] = frozenset(),
-    ) -> None:
+    def __init__(self, units: list[_Scored], question: str, embed: Embed | None) -> None:
         texts = [u.text for u in units]
         self.parts = question_parts(question)
         queries = [question] + [p for p in self.parts if len(p.split()) >= MIN_PART_WORDS]
         cos = _cosines(queries, texts, embed)
         terms = [set(tokenize(t)) for t in texts]
         whole_idf = term_weights(texts, question)
-        priors = [
-            max(1.0 - RANK_DISCOUNT * u.rank, 0.1) * (UNMET_DISCOUNT if u.rank in unmet else 1.0)
-            for u in units
-        ]
+        priors = [max(1.0 - RANK_DISCOUNT * u.rank, 0.1) for u in units]
         kind = answer_kind(question)
         self.whole = self._scores(terms, whole_idf, cos[0], texts, kind, priors)
         self.by_part: list[list[float]] = []
@@ -323,21 +305,6 @@ def _order(scorer: _Scorer, n: int) -> list[int]:
     return order
 
 
-def _unmet_ranks(hits: list[Hit], texts: list[str], question: str) -> frozenset[int]:
-    """The ranks of the passages that miss a constraint of `question` ("April 2025": the
-    November fact sheet ranked above the April one for "What total tariff did China face in
-    April 2025?"); none when every passage misses one, since ranking them apart says nothing."""
-    constraints = question_constraints(question)
-    if constraints.empty:
-        return frozenset()
-    unmet = frozenset(
-        rank
-        for rank, (hit, text) in enumerate(zip(hits, texts, strict=True))
-        if unmet_constraint(constraints, text, document_context(hit))
-    )
-    return unmet if len(unmet) < len(hits) else frozenset()
-
-
 def is_reference_list(unit: str) -> bool:
     """A document's list of its sources ("Sources: ...", "References: ..."), not a statement."""
     return bool(_REFERENCE_LIST.match(unit))
@@ -348,14 +315,10 @@ def build_evidence(
     question: str,
     budget: int,
     embed: Embed | None = None,
-    *,
-    bind: bool = False,
 ) -> list[Passage]:
     """The best units of `hits` within `budget` tokens (labels included), numbered [1..n].
 
-    See the module docstring for the order in which units are offered the budget. With `bind`
-    (a brief answer, whose claims must match the question's constraints), the units of passages
-    that miss a constraint are worth `UNMET_DISCOUNT` of their score.
+    See the module docstring for the order in which units are offered the budget.
     """
     if not hits:
         return []
@@ -369,9 +332,7 @@ def build_evidence(
     ]
     if not flat:
         return []
-    scorer = _Scorer(
-        flat, question, embed, _unmet_ranks(hits, texts, question) if bind else frozenset()
-    )
+    scorer = _Scorer(flat, question, embed)
     label_cost = [
         count_tokens(passage_label(i + 1, h)) + _SEPARATOR_TOKENS for i, h in enumerate(hits)
     ]
