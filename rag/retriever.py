@@ -97,24 +97,6 @@ class RetrievalResult:
     coverage: float = 1.0  # share of the question's exact terms found in the hits
 
 
-def _chunk_ids(hit: Hit) -> list[str]:
-    """The ids of the chunks a hit's passage is made of (two when neighbours were merged)."""
-    return str(hit.metadata.get("merged") or hit.chunk.id).split("+")
-
-
-def _chunk_position(chunk_id: str) -> int | None:
-    """A chunk's position in its document, from its id ("<doc id>:<index>:<hash>")."""
-    parts = chunk_id.split(":")
-    return int(parts[1]) if len(parts) == 3 and parts[1].isdigit() else None
-
-
-def _merge_rows(first: str, second: str) -> str:
-    """Two neighbouring chunks of table records, one record per line, each record once (the
-    chunks overlap by a row or two)."""
-    seen = set(first.split("\n"))
-    return "\n".join([first, *(line for line in second.split("\n") if line not in seen)])
-
-
 def merge_texts(first: str, second: str) -> str:
     """Join two neighbouring chunks, dropping the sentences the second repeats from the first."""
     tail = first[-2000:]
@@ -327,8 +309,6 @@ class HybridRetriever(BaseRetriever):
         hits = self._merge_adjacent(hits)
         if self.expand:
             self._expand(hits)
-        else:
-            self._add_table_neighbours(hits)
         t_end = time.perf_counter()
         return RetrievalResult(
             hits=hits,
@@ -383,38 +363,6 @@ class HybridRetriever(BaseRetriever):
                 partner.chunk.metadata, merged=f"{first.chunk.id}+{second.chunk.id}"
             )
         return out
-
-    def _add_table_neighbours(self, hits: list[Hit]) -> None:
-        """A hit of table records gets the rows of the chunks on either side of it that belong
-        to the same table: a chunk boundary cuts a table at an arbitrary row, and the row a
-        question needs is often just across it (c053's "Net import reliance ...: Compounds and
-        metals: ... 2024 (estimated) = 80%" ended the chunk before the one retrieved, which
-        held the mineral concentrates row). Evidence selection then keeps the rows that answer;
-        the relevance signal and the hit's own scores are left as they were."""
-        taken = {cid for h in hits for cid in _chunk_ids(h)}
-        for hit in hits:
-            if hit.metadata.get("content") != "records":
-                continue
-            positions = [p for p in map(_chunk_position, _chunk_ids(hit)) if p is not None]
-            if not positions:
-                continue
-            lo, hi = min(positions), max(positions)
-            docstore = self.index.docstore
-            before = docstore.neighbours(hit.chunk.doc_id, lo - 1, 0)
-            after = docstore.neighbours(hit.chunk.doc_id, hi + 1, 0)
-            same_table = [
-                c
-                for c in before + after
-                if c.id not in taken
-                and c.metadata.get("content") == "records"
-                and c.metadata.get("table") == hit.metadata.get("table")
-            ]
-            for c in same_table:
-                if _chunk_position(c.id) < lo:
-                    hit.text = _merge_rows(c.text, hit.text)
-                else:
-                    hit.text = _merge_rows(hit.text, c.text)
-                taken.add(c.id)
 
     def _expand(self, hits: list[Hit]) -> None:
         for hit in hits:
