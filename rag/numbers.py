@@ -216,11 +216,19 @@ def unsupported_quantities(claim: str, passage: str) -> list[Quantity]:
     available = extract_quantities(passage, number_words=True)
     missing: list[Quantity] = []
     for q in extract_quantities(claim):
-        if q not in missing and not any(
-            _matches(q, p) and _bounds_agree(q.bound, p.bound) for p in available
-        ):
+        if q not in missing and not _among(q, available):
             missing.append(q)
     return missing
+
+
+def holds_quantity(quantity: Quantity, text: str) -> bool:
+    """Whether `text` states `quantity`, its bound included: "more than 95%" is in "2021 =
+    more than 95%", and so is a plain "95%" only where the text says it plainly."""
+    return _among(quantity, extract_quantities(text, number_words=True))
+
+
+def _among(quantity: Quantity, available: list[Quantity]) -> bool:
+    return any(_matches(quantity, p) and _bounds_agree(quantity.bound, p.bound) for p in available)
 
 
 def _bound_before(text: str, start: int) -> Bound:

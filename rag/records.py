@@ -28,7 +28,7 @@ import re
 from dataclasses import dataclass, field
 
 from rag.lexicon import lexicon
-from rag.numbers import Quantity, extract_quantities, unsupported_quantities
+from rag.numbers import Quantity, extract_quantities, holds_quantity
 from ree.text import YEAR_RE, stem
 
 #: A table record line: "row label: column = value; column = value" (see ingest's tables).
@@ -173,7 +173,7 @@ def misread_in_prose(claim: str, prose: str) -> dict[str, str]:
     for quantity in extract_quantities(claim):
         if quantity.unit == "year":
             continue
-        holding = [c for c in clauses if not unsupported_quantities(quantity.raw, c)]
+        holding = [c for c in clauses if holds_quantity(quantity, c)]
         named = [_measures(_words(c)) for c in holding]
         if holding and all(m and not m & measures for m in named):
             wrong[quantity.raw] = (
@@ -188,7 +188,10 @@ _CLAUSE = re.compile(r"(?<=[.;])\s+|\n+|\s\|\s")
 
 
 def _holds(cell: Cell, quantity: Quantity) -> bool:
-    return not unsupported_quantities(quantity.raw, _NOTE.sub("", cell.value))
+    """Whether the cell states the claim's figure, bound included ("more than 95%": its raw
+    text "95%" alone matched no cell that writes "more than 95%", so a claim giving the 2023
+    cell's "more than 95%" for 2024 escaped the column check)."""
+    return holds_quantity(quantity, _NOTE.sub("", cell.value))
 
 
 def _disagreement(
@@ -227,7 +230,7 @@ def _clause_holding(cell: Cell, quantity: Quantity) -> str:
     ... was 1,920 tons and 7,600 tons" says what 7,600 measures when its header ("note 3") does
     not. A plain value ("13,000 t") gives itself."""
     for clause in re.split(r"(?<=[.;])\s+", _NOTE.sub("", cell.value)):
-        if not unsupported_quantities(quantity.raw, clause):
+        if holds_quantity(quantity, clause):
             return clause
     return ""
 

@@ -115,3 +115,23 @@ def test_a_figure_of_another_measure_in_prose_is_a_misread() -> None:
     # synonyms of a measure agree with it
     japan = "Japan reduced its dependence on Chinese rare earths from about 90% to 60%."
     assert misread_in_prose("Japan cut its reliance on China from about 90% to 60%.", japan) == {}
+
+
+def test_a_bounded_figure_from_another_column_is_a_misread() -> None:
+    """c053 of the shared suite: "net import reliance for compounds and metals in 2024 was more
+    than 95%" read the 2021-2023 cells; the 2024 cell says 80%. The bound ("more than") made the
+    figure match no cell, so the column check never ran and the figure passed as plain text."""
+    record = (
+        "Net import reliance as a percentage of apparent consumption (notes 7, 8): Compounds "
+        "and metals: 2020 = 100%; 2021 = more than 95%; 2022 = more than 95%; 2023 = more than "
+        "95%; 2024 (estimated) = 80%"
+    )
+    wrong = check_records(
+        "Net import reliance for rare-earth compounds and metals in 2024 was more than 95%.",
+        record,
+    )
+    assert "95%" in wrong.wrong and "column" in wrong.wrong["95%"]
+    right = check_records("In 2023 reliance for compounds and metals was more than 95%.", record)
+    assert right.backed and not right.wrong
+    # a plain figure where the cell writes a bound is not the cell's figure
+    assert not check_records("In 2023 reliance for compounds and metals was 95%.", record).backed
