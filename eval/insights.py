@@ -26,12 +26,11 @@ from typing import Any
 
 from eval.metrics import citation_precision, citation_recall, must_include_hits, summarize_latency
 from eval.suite import SuiteError, suite_lines
+from rag.insights import DUPLICATE_JACCARD, jaccard
 
 _HEADING = re.compile(r"^###\s+(.+)$")
 _BULLET = re.compile(r"^-\s+(?:\*\*(?P<label>[^*]+)\*\*:\s+)?(?P<claim>.+)$")
 _MARKER = re.compile(r"\[(\d+)\]")
-#: Bullets sharing this share of their words repeat each other (as `rag.insights` removes them).
-DUPLICATE_JACCARD = 0.6
 
 
 @dataclass(frozen=True)
@@ -107,7 +106,7 @@ def insight_structure(text: str) -> dict[str, Any]:
             if not _MARKER.search(claim):
                 problems.append(f"uncited bullet: {claim[:50]}")
             mine = set(re.findall(r"[a-z]{3,}", claim.lower()))
-            if any(_jaccard(mine, other) >= DUPLICATE_JACCARD for other in words):
+            if any(jaccard(mine, other) >= DUPLICATE_JACCARD for other in words):
                 duplicates += 1
                 problems.append(f"repeats an earlier bullet: {claim[:50]}")
             words.append(mine)
@@ -120,10 +119,6 @@ def insight_structure(text: str) -> dict[str, Any]:
         "duplicates": duplicates,
         "problems": problems,
     }
-
-
-def _jaccard(a: set[str], b: set[str]) -> float:
-    return len(a & b) / len(a | b) if a and b else 0.0
 
 
 # --------------------------------------------------------------------------------------------

@@ -126,8 +126,9 @@ def write_brief(
     summary = yield from _summary(engine, doc, hits, numbering, clock)
     yield "\n\n"
     background = yield from _background(engine, doc, summary.text, numbering, clock)
-    if not background.text:
-        background.text = f"{BACKGROUND_HEADING}\n\n{load_prompt(engine.settings.prompts_path, 'brief_no_background')}"
+    if not background.text:  # nothing new elsewhere: say so rather than drop the part
+        note = load_prompt(engine.settings.prompts_path, "brief_no_background")
+        background.text = f"{BACKGROUND_HEADING}\n\n{note}"
         yield background.text
     yield "\n\n"
     said = [c.text for c in summary.claims + background.claims if c.status in KEPT]
@@ -426,12 +427,14 @@ def _diverse_central(
     the summary's fact from another document tells the reader nothing new."""
     vectors = _unit_vectors(texts, embed)
     closeness = _unit_vectors([about], embed)[0] @ vectors.T if about else _closeness(vectors)
-    prior = (vectors @ _unit_vectors(list(said), embed).T).max(axis=1) if said else None
-    open_ = np.ones(len(texts), dtype=bool) if prior is None else prior < ALREADY_SAID
-    said_likeness = np.zeros(len(texts)) if prior is None else prior
+    # each candidate's likeness to what the page already said (0 when nothing was)
+    prior = (
+        (vectors @ _unit_vectors(list(said), embed).T).max(axis=1) if said else np.zeros(len(texts))
+    )
+    open_ = prior < ALREADY_SAID
     chosen: list[int] = []
     while len(chosen) < min(k, int(open_.sum())):
-        likeness = said_likeness
+        likeness = prior
         if chosen:
             likeness = np.maximum(likeness, (vectors @ vectors[chosen].T).max(axis=1))
         gain = closeness - REDUNDANCY * likeness

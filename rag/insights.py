@@ -168,7 +168,7 @@ class SectionTidy:
         seen = list(self.earlier)
         for bullet in bullets:
             words = frozenset(content_words(" ".join(c.text for c in bullet.claims)))
-            if any(_jaccard(words, other) >= DUPLICATE_JACCARD for other in seen):
+            if any(jaccard(words, other) >= DUPLICATE_JACCARD for other in seen):
                 continue
             bullet.prefix = "- "
             bullet.label = _label(bullet.label, self.lens, bullet.claims[0].text)
@@ -201,7 +201,7 @@ class SectionTidy:
             return False
         mine = frozenset(content_words(title))
         taken = [frozenset(content_words(self.question)), *self.headings]
-        return all(_jaccard(mine, other) < SAME_HEADING_JACCARD for other in taken)
+        return all(jaccard(mine, other) < SAME_HEADING_JACCARD for other in taken)
 
 
 def _heading(title: str) -> Any:
@@ -241,5 +241,6 @@ def _label_head(words: str) -> str:
     return " ".join(head[:MAX_LABEL_WORDS])
 
 
-def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+def jaccard(a: frozenset[str] | set[str], b: frozenset[str] | set[str]) -> float:
+    """Overlap of two word sets (shared over all); 0 when either is empty."""
     return len(a & b) / len(a | b) if a and b else 0.0

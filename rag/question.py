@@ -397,15 +397,19 @@ def other_date(constraints: Constraints, sentence: str, claim: str, document: st
     """
     if not constraints.dates:
         return ""
-    stated, _spans = _dated_spans(sentence)
+    stated = _dates_in(sentence)
     if not stated:
         return ""
-    named = list(constraints.dates) + _dated_spans(claim)[0]
+    named = [*constraints.dates, *_dates_in(claim)]
     if any(_same_day(s, n) for s in stated for n in named):
         return ""
-    if any(_same_day(d, a) for d in _dated_spans(document)[0] for a in constraints.dates):
+    if any(_same_day(d, a) for d in _dates_in(document) for a in constraints.dates):
         return ""
     return f"its sentence is about {stated[0].words()[0]}"
+
+
+def _dates_in(text: str) -> list[DateConstraint]:
+    return _dated_spans(text)[0]
 
 
 def _same_day(a: DateConstraint, b: DateConstraint) -> bool:

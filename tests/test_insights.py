@@ -180,7 +180,7 @@ def test_no_insight_bullet_repeats_a_summary_or_background_sentence(sample_index
     """The i009 brief's lens bullet restated a Background sentence word for word: bullets were
     checked against earlier bullets only, not against the page above them."""
     from rag.claims import parse
-    from rag.insights import DUPLICATE_JACCARD, _jaccard
+    from rag.insights import DUPLICATE_JACCARD, jaccard
     from rag.support import content_words
 
     engine = make_engine(sample_index, embedder, ExtractiveChatModel(sentences=3))
@@ -193,7 +193,7 @@ def test_no_insight_bullet_repeats_a_summary_or_background_sentence(sample_index
         if b.kind == "bullet" and b.claims
     ]
     assert bullets
-    assert not any(_jaccard(b, s) >= DUPLICATE_JACCARD for b in bullets for s in said)
+    assert not any(jaccard(b, s) >= DUPLICATE_JACCARD for b in bullets for s in said)
 
 
 def test_a_library_with_nothing_else_says_the_background_is_empty(tmp_path, embedder) -> None:
