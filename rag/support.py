@@ -54,7 +54,7 @@ from rag.claims import strip_markers
 from rag.elements import ELEMENT_NAMES, spell_out_symbols
 from rag.lexicon import lexicon
 from rag.numbers import Quantity, extract_quantities, unsupported_quantities
-from rag.records import check_records, is_record, misread_in_prose, strip_notes
+from rag.records import check_records, is_record, misread_in_prose, parse_records, strip_notes
 from ree.runtime.memo import EmbeddingMemo
 from ree.text import YEAR_RE, split_sentences, stem
 
@@ -245,8 +245,22 @@ def _passage_sentences(passage: str) -> tuple[str, ...]:
     sentences: list[str] = []
     for line in passage.splitlines():
         line = re.sub(r"^\s*(?:#{1,6}|[-*+•]|\d{1,2}[.)])\s+", "", line)
-        sentences.extend(strip_markers(s) for s in split_sentences(line))
+        if is_record(line.strip()):
+            sentences.extend(record_pieces(line.strip()))
+        else:
+            sentences.extend(strip_markers(s) for s in split_sentences(line))
     return tuple(s for s in sentences if s) or (passage.strip(),)
+
+
+def record_pieces(record: str) -> list[str]:
+    """A table record as the sentences a claim is matched with: the whole record, then each cell
+    with its row label ("Lutetium: discovered_by = Georges Urbain"). A claim about one cell of a
+    twenty-column row ("Georges Urbain discovered lutetium") is close in meaning to that cell, not
+    to the whole row, so the cell is what its embedding is compared with and what is quoted."""
+    cells = parse_records(record)
+    if len(cells) < 2:
+        return [record]
+    return [record, *(f"{c.label}: {c.header} = {c.value}" for c in cells)]
 
 
 @dataclass(frozen=True)

@@ -88,6 +88,9 @@ ANAPHORA = re.compile(
     r"project|plant|government|ministry|country|deal|move|ban|quota|policy|rule|rules))\b",
     re.IGNORECASE,
 )
+#: A sentence whose object is the thing the one before it named ("Georges Urbain discovered
+#: it", "The DoD funded them").
+_REFERS_BACK = re.compile(r"\s(?:it|them|him|her)\b(?!\s+(?:is|was|has)\b)", re.IGNORECASE)
 _MARKER_NUMBER = re.compile(r"\[(\d+)\]")
 _TURN = re.compile(r"\b(?:but|however|although|though|while|whereas|yet|except)\b|;", re.I)
 _GENERIC = (
@@ -224,14 +227,16 @@ def verify_answer(
 
 
 def claim_contexts(blocks: list[Block]) -> dict[int, str]:
-    """For each claim (by id), the previous claim of its section if it opens with "It"/"They"..."""
+    """For each claim (by id), the previous claim of its section if it opens with "It"/"They"...
+    or refers back to it as its object ("... discovered it")."""
     contexts: dict[int, str] = {}
     previous = ""
     for block in blocks:
         if block.kind == "heading":
             previous = ""
         for claim in block.claims:
-            contexts[id(claim)] = previous if ANAPHORA.match(claim.text) else ""
+            leans = ANAPHORA.match(claim.text) or _REFERS_BACK.search(claim.text)
+            contexts[id(claim)] = previous if leans else ""
             if not is_structural(claim):
                 previous = claim.text
     return contexts

@@ -287,3 +287,36 @@ def test_a_claim_resting_on_a_sentence_of_another_date_is_removed(embed) -> None
     )
     assert [c.status for c in v.claims] == ["removed", "verified"]
     assert "april 4, 2025" in v.claims[0].reason
+
+
+def _lutetium_record() -> str:
+    """The real lutetium row of the shared corpus's element CSV, as ingest renders it."""
+    from pathlib import Path
+
+    from ingest.loaders import load_document
+
+    path = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+    path = path / "wikipedia_rare_earth_elements_summaries.csv"
+    if not path.exists():
+        pytest.skip(f"file missing: {path}")
+    doc = load_document(path)
+    lines = [ln for s in doc.sections for ln in s.text.split("\n")]
+    return next(ln for ln in lines if ln.startswith("Lutetium: ") and "discovered_by" in ln)
+
+
+def test_a_claim_about_one_cell_of_a_wide_record_is_kept(embed) -> None:
+    # a twenty-column row: the claim is close in meaning to its one cell, not to the whole row
+    record = _lutetium_record()
+    question = "Who discovered lutetium according to the element table?"
+    v = verify_answer("Georges Urbain [1].", {1: record}, embed=embed, question=question)
+    assert v.claims[0].status == "verified"
+    assert "discovered_by = Georges Urbain" in v.claims[0].evidence[1]  # the cell is the quote
+    wrong = verify_answer("Carl Gustaf Mosander [1].", {1: record}, embed=embed, question=question)
+    assert wrong.claims[0].status == "removed"
+
+
+def test_a_claim_whose_object_refers_back_is_read_with_the_claim_before_it(embed) -> None:
+    record = _lutetium_record()
+    answer = "Lutetium's atomic number is 71 [1]. Georges Urbain discovered it [1]."
+    v = verify_answer(answer, {1: record}, embed=embed)
+    assert [c.status for c in v.claims] == ["verified", "verified"]
