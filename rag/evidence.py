@@ -15,8 +15,9 @@ asks for (a date for "when", a figure for "how much"), times its passage's rank 
 passage's label is paid for by its first unit, so a passage with nothing useful is dropped instead
 of costing a header. A table record ("Australia: mine production 2024 (estimated) = 13,000 t;
 reserves = ...") is never cut: a figure without its row and column is a wrong figure waiting to
-happen. A sentence ending in ":" keeps the list it introduces. Kept units stay in their original
-order, gaps shown as "...". Passages are numbered [n] in rank order and labelled with title, date
+happen. A sentence ending in ":" keeps the list it introduces, and an agreement's signing line
+("Signed at Kuala Lumpur ...") keeps the signatories' lines after it. Kept units stay in their
+original order, gaps shown as "...". Passages are numbered [n] in rank order and labelled with title, date
 and page; the block is fenced as untrusted data by the prompt.
 
 A document's own reference list ("Sources: MOFCOM announcements ...; The White House, fact sheet
@@ -37,7 +38,7 @@ import numpy as np
 from rag.question import HAS_KIND, answer_kind, question_parts
 from rag.records import is_record
 from rag.retriever import Hit
-from ree.text import MONTH_NAMES, count_tokens, split_sentences, tokenize
+from ree.text import MONTH_NAMES, YEAR_SPAN_RE, count_tokens, split_sentences, tokenize
 
 Embed = Callable[[list[str]], np.ndarray]
 # How much a passage's sentences are worth per rank step down (rank 0 = 1.0, rank 4 = 0.6).
@@ -55,6 +56,11 @@ _REFERENCE_LIST = re.compile(r"(?i)^\W*(?:sources?|references|further reading)\s
 _LIST_ITEM = re.compile(r"^\s*([-*\u2022]|\d{1,2}[.)])\s")
 # How many list items a lead-in sentence ("... in two minerals:") carries with it.
 LIST_ITEMS_PER_LEAD = 4
+#: "Signed at Kuala Lumpur, on the 26th of October 2025 ...", "Done at Washington ...".
+_SIGNED = re.compile(r"^\s*(?:[Ss]igned|[Dd]one)\s+(?:at|in)\s+[A-Z]")
+#: A signature block: at most this many short lines of at most this many words after the line.
+SIGNATURE_LINES = 6
+SIGNATURE_LINE_WORDS = 12
 
 
 @dataclass
@@ -111,9 +117,6 @@ def passage_label(n: int, hit: Hit) -> str:
     return f"[{n}] {passage_title(hit)}"
 
 
-_YEAR_SPAN = re.compile(r"\b(?:1[89]|20)\d{2}\s*(?:[-–_ ]|to)\s*(?:1[89]|20)\d{2}\b")
-
-
 def document_context(hit: Hit) -> str:
     """The passage's document as verification reads it: full title, date (ISO and in words)
     and file name, so "the May 2024 fact sheet" is matched by a passage of that fact sheet."""
@@ -132,7 +135,7 @@ def document_context(hit: Hit) -> str:
     bits.append(re.sub(r"[_/\\-]+", " ", source.rsplit(".", 1)[0]))
     # a span of years in a name ("statistics 1900-1992") is what the document covers, not the
     # year any one of its passages is about
-    return _YEAR_SPAN.sub(" ", " | ".join(b for b in bits if b))
+    return YEAR_SPAN_RE.sub(" ", " | ".join(b for b in bits if b))
 
 
 def term_weights(texts: list[str], question: str) -> dict[str, float]:
@@ -155,11 +158,19 @@ def split_units(text: str) -> list[tuple[str, int]]:
     follows, the next sentence).
     """
     raw: list[tuple[str, int]] = []
-    for i, line in enumerate(text.split("\n")):
+    lines = text.split("\n")
+    i = 0
+    while i < len(lines):
+        line, at = lines[i], i
+        i += 1
         if not line.strip():
             continue
+        if _SIGNED.match(line):
+            line, i = _signature_block(lines, line, i)
+            raw.append((line, at))
+            continue
         pieces = [line] if is_record(line) else (split_sentences(line) or [line])
-        raw.extend((s, i) for s in pieces if s.strip())
+        raw.extend((s, at) for s in pieces if s.strip())
     units: list[tuple[str, int]] = []
     k = 0
     while k < len(raw):
@@ -176,6 +187,21 @@ def split_units(text: str) -> list[tuple[str, int]]:
                 k += 1
         units.append((sentence, line))
     return units
+
+
+def _signature_block(lines: list[str], signed: str, i: int) -> tuple[str, int]:
+    """The signing line of an agreement with the short lines after it (for whom, the names and
+    offices of the signatories, often in two columns run together), as one unit, and the index
+    of the first line after it. Without them "Signed at Kuala Lumpur" says where but not who."""
+    block = [signed.strip()]
+    while i < len(lines) and len(block) <= SIGNATURE_LINES:
+        line = lines[i].strip()
+        if line and len(line.split()) > SIGNATURE_LINE_WORDS:
+            break
+        if line:
+            block.append(line)
+        i += 1
+    return " ".join(block), i
 
 
 def _join(units: list[tuple[str, int]], keep: set[int]) -> str:

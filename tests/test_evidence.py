@@ -132,3 +132,24 @@ def test_a_documents_reference_list_never_reaches_the_model():
     passages = build_evidence([hit(text)], question, budget=400)
     assert "holmium" in passages[0].text and "Sources:" not in passages[0].text
     assert build_evidence([hit("References: USGS MCS 2025; IEA 2024.")], question, 400) == []
+
+
+def test_an_agreements_signing_line_keeps_its_signatories():
+    # the real MOU's closing: "Signed at Kuala Lumpur ...", then the two columns of the
+    # signature block run together line by line ("Donald. J. Trump Anwar Ibrahim")
+    from pathlib import Path
+
+    import pytest
+
+    from ingest.loaders import load_document
+
+    path = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+    path = path / "wh_2025-10-26_us_malaysia_critical_minerals_mou.md"
+    if not path.exists():
+        pytest.skip(f"file missing: {path}")
+    text = load_document(path).text
+    closing = text[text.index("COMMENCEMENT AND DISCONTINUATION") :]
+    question = "Who signed the U.S.-Malaysia critical minerals MOU, and where?"
+    shown = render_sources(build_evidence([hit(closing, title="MOU")], question, 120))
+    assert "Kuala Lumpur" in shown
+    assert "Anwar Ibrahim" in shown
