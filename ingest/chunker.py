@@ -23,10 +23,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ingest.document import LoadedDocument, Section
-from ree.text import split_sentences
+from ree.text import YEAR_SPAN_RE, split_sentences
 
-#: Bumped whenever chunk boundaries change for the same input, so existing indexes re-chunk.
-CHUNKER_VERSION = "6"
+#: Bumped whenever chunk boundaries or the indexed text (`embed_text`) change for the same input,
+#: so existing indexes re-chunk and re-embed.
+CHUNKER_VERSION = "7"
 #: Characters per token never exceed this for the text we cut by characters; bounds the search.
 _MAX_CHARS_PER_TOKEN = 8
 
@@ -247,8 +248,12 @@ class Chunker:
 
 
 def embed_text(title: str, section: str, text: str) -> str:
-    """What gets embedded and keyword-indexed: the chunk with its document title and section."""
-    head = title.strip()
-    if section and section.strip() and section.strip() != head:
-        head = f"{head} | {section.strip()}" if head else section.strip()
+    """What gets embedded and keyword-indexed: the chunk with its document title and section.
+
+    A span of years in the title or section ("statistics 1900-1992") is left out: indexed in
+    every chunk, it would make "1992" a word of every passage, and the 1992 row unfindable by its
+    year."""
+    head, section = (" ".join(YEAR_SPAN_RE.sub(" ", t or "").split()) for t in (title, section))
+    if section and section != head:
+        head = f"{head} | {section}" if head else section
     return f"{head}\n{text}" if head else text

@@ -3,11 +3,11 @@
 - `split_sentences` (and `MARKER_RE`, the citation markers it keeps with their sentence);
 - `tokenize` (BM25 words) and `stem` (verification's word comparison);
 - `count_tokens` (cl100k, the unit of every token budget);
-- `normalize_date`, `date_to_int`, `MONTH_NAMES`, `YEAR_RE` (the many ways documents write
-  dates, and a year standing alone).
+- `normalize_date`, `date_to_int`, `MONTH_NAMES`, `YEAR_RE`, `YEAR_SPAN_RE` (the many
+  ways documents write dates, a year standing alone, a span of years).
 """
 
-from ree.text.dates import MONTH_NAMES, YEAR_RE, date_to_int, normalize_date
+from ree.text.dates import MONTH_NAMES, YEAR_RE, YEAR_SPAN_RE, date_to_int, normalize_date
 from ree.text.sentences import MARKER_RE, split_sentences
 from ree.text.tokens import count_tokens
 from ree.text.words import stem, tokenize
@@ -16,6 +16,7 @@ __all__ = [
     "MARKER_RE",
     "MONTH_NAMES",
     "YEAR_RE",
+    "YEAR_SPAN_RE",
     "count_tokens",
     "date_to_int",
     "normalize_date",

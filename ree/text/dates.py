@@ -13,6 +13,9 @@ from datetime import date, datetime
 #: A year 1800-2099 written alone: not part of a longer number ("12,2024"), a decimal or a
 #: thousands figure ("2,000" is not the year 2000).
 YEAR_RE = re.compile(r"(?<![\d,.])(?:1[89]|20)\d{2}(?!\d|,\d)")
+#: A span of years ("1900-1992", "2020 to 2024"): in a title, what a document covers, not the
+#: year any one of its passages is about.
+YEAR_SPAN_RE = re.compile(r"\b(?:1[89]|20)\d{2}\s*(?:[-–_ ]|to)\s*(?:1[89]|20)\d{2}\b")
 
 MONTH_NAMES = [
     "january",
