@@ -149,6 +149,7 @@ def judge_statements(
     question: str = "",
     contexts: Mapping[int, str] | None = None,
     bind: bool = True,
+    quoted: Callable[[str], str | None] = lambda sentence: None,
 ) -> tuple[list[Statement], list[int]]:
     """Split `text` into factual statements and judge each against its cited passages.
 
@@ -164,6 +165,8 @@ def judge_statements(
     `contexts` (each passage's document) make the judgment the verifier's own (`rag.verify.
     Grounds`: the question as the frame and its constraints, the document as part of the
     passage; `bind=False` for insights, which are not held to the question's dates).
+    A quoted fallback (`quoted` returns its quoted text) is supported by a passage that holds
+    the quote verbatim (whitespace aside), as an entailment judge would find it.
     """
     from rag.claims import parse
     from rag.support import SUPPORT_THRESHOLD
@@ -184,9 +187,13 @@ def judge_statements(
                 continue
             context = contexts[id(claim)]
             cited = list(dict.fromkeys(claim.citations))
+            quote = quoted(claim.text)
             alone = {
                 n: n in passages
-                and grounds.support(scorer, claim.text, [n], context).supports(threshold)
+                and (
+                    (quote is not None and _holds_verbatim(passages[n], quote))
+                    or grounds.support(scorer, claim.text, [n], context).supports(threshold)
+                )
                 for n in cited
             }
 
@@ -209,6 +216,12 @@ def judge_statements(
                 others = {c: supported([n for n in cited if n != c]) for c in cited}
             statements.append(Statement(cited, by_all, alone, others))
     return statements, markers
+
+
+def _holds_verbatim(passage: str, quote: str) -> bool:
+    """Whether `passage` holds `quote` word for word (whitespace and "..." gaps aside)."""
+    words = " ".join(passage.split())
+    return all(" ".join(part.split()) in words for part in quote.split("...") if part.strip())
 
 
 # --------------------------------------------------------------------------------------------
@@ -422,6 +435,7 @@ def answer_item(engine: Any, item: QAItem, *, mode: str, k: int) -> dict[str, An
     The ALCE judgments use `Answer.evidence`, the numbered passages exactly as the model saw them
     (empty when the engine refused before calling the model).
     """
+    from rag.prompting import quoted_span
     from rag.support import SupportScorer
 
     answer = engine.answer(item.question, mode=mode)
@@ -435,6 +449,7 @@ def answer_item(engine: Any, item: QAItem, *, mode: str, k: int) -> dict[str, An
         question=answer.standalone_question,
         contexts=dict(answer.evidence_context),
         bind=answer.mode == "brief",
+        quoted=functools.partial(quoted_span, engine.settings.prompts_path),
     )
     draft = judge(answer.draft) if answer.draft.strip() else None
     final = None if answer.refused else judge(answer.text)

@@ -7,6 +7,7 @@ evaluated per request. Variable parts therefore go in the last (user) message on
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -64,6 +65,15 @@ def missing_part_prompt(folder: Path) -> ChatPromptTemplate:
 def quote_text(folder: Path, quote: str, n: int) -> str:
     """The quoted fallback answer: the best-supported sentence, marked as a quote."""
     return load_prompt(folder, "quote").format(quote=quote, n=n)
+
+
+def quoted_span(folder: Path, sentence: str) -> str | None:
+    """The quoted text of a quoted-fallback sentence (`quote_text`, markers stripped), or None
+    for any other sentence: a verbatim quote is judged by whether its passage holds it."""
+    before, _, after = load_prompt(folder, "quote").strip().partition("{quote}")
+    after = re.sub(r"\s*\[\{n\}\]", "", after)
+    found = re.fullmatch(re.escape(before) + r"(.+)" + re.escape(after), sentence.strip(), re.S)
+    return found.group(1).strip() if found else None
 
 
 def condense_prompt(folder: Path) -> ChatPromptTemplate:

@@ -8,6 +8,7 @@ suite again against the same eval index, so they pay no re-embedding.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -494,3 +495,27 @@ def test_cli_bad_suite_is_one_line(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert done.stderr.strip() == "error: bad.jsonl:1: field 'question' must be a non-empty string"
     assert not (tmp_path / "home" / "index").exists()  # failed before touching any index
+
+
+def test_a_quoted_fallback_is_supported_by_the_passage_that_holds_it_verbatim(tmp_path) -> None:
+    """A DS140 record quoted whole scores low on meaning against its passage (a long row of
+    cells), yet a judge reading it finds it word for word: a verbatim quote is supported."""
+    from rag.prompting import quote_text, quoted_span
+    from ree.settings import Settings
+
+    folder = Settings(_env_file=None).prompts_path
+    record = (
+        "1984: production = 25300 t; imports = 4420 t; exports = 4550 t; "
+        "unit value (current U.S. dollars per metric ton) = 2380 $/t"
+    )
+    passages = {1: f"Rare earths statistics | DS140\n{record}\n1985: production = 13400 t"}
+    quoted = functools.partial(quoted_span, folder)
+    answer = quote_text(folder, record, 1)
+    assert quoted(answer.replace(" [1]", "")) == record
+    assert quoted("Production in 1984 was 25300 t.") is None
+    statements, _ = judge_statements(answer, passages, SupportScorer(None), quoted=quoted)
+    assert [s.supported_by_all for s in statements] == [True]
+    # a "quote" the passage does not hold is judged like any other sentence
+    wrong = quote_text(folder, record.replace("25300", "253000"), 1)
+    statements, _ = judge_statements(wrong, passages, SupportScorer(None), quoted=quoted)
+    assert [s.supported_by_all for s in statements] == [False]
