@@ -221,7 +221,8 @@ def judge_statements(
 def _holds_verbatim(passage: str, quote: str) -> bool:
     """Whether `passage` holds `quote` word for word (whitespace and "..." gaps aside)."""
     words = " ".join(passage.split())
-    return all(" ".join(part.split()) in words for part in quote.split("...") if part.strip())
+    parts = [" ".join(part.split()) for part in quote.split("...") if part.strip()]
+    return bool(parts) and all(part in words for part in parts)
 
 
 # --------------------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from eval.report import format_summary, write_report
 from eval.runner import (
     METRIC_KEYS,
     RATE_KEYS,
+    _holds_verbatim,
     corpus_collection,
     judge_statements,
     run_qa,
@@ -519,3 +520,4 @@ def test_a_quoted_fallback_is_supported_by_the_passage_that_holds_it_verbatim(tm
     wrong = quote_text(folder, record.replace("25300", "253000"), 1)
     statements, _ = judge_statements(wrong, passages, SupportScorer(None), quoted=quoted)
     assert [s.supported_by_all for s in statements] == [False]
+    assert not _holds_verbatim(passages[1], "...")  # a quote of nothing holds nothing

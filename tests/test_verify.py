@@ -320,3 +320,6 @@ def test_a_claim_whose_object_refers_back_is_read_with_the_claim_before_it(embed
     answer = "Lutetium's atomic number is 71 [1]. Georges Urbain discovered it [1]."
     v = verify_answer(answer, {1: record}, embed=embed)
     assert [c.status for c in v.claims] == ["verified", "verified"]
+    wrong = answer.replace("Georges Urbain", "Carl Gustaf Mosander")
+    v = verify_answer(wrong, {1: record}, embed=embed)
+    assert [c.status for c in v.claims] == ["verified", "removed"]
