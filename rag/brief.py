@@ -67,6 +67,7 @@ ALREADY_SAID = 0.85
 BACKGROUND_TOKENS = 350
 BACKGROUND_SENTENCES = 3
 BACKGROUND_HEADING = "## Background"
+INSIGHTS_HEADING = "## In-Depth Insights"
 
 
 class DocumentNotFound(LookupError):
@@ -369,9 +370,14 @@ def _insight_sections(
             final = item
         else:
             yield item
-    if final is None or final.refused:
+    if final is None:
         return _Part("")
-    part = _Part(f"## In-Depth Insights\n\n{final.text}", citations=final.citations)
+    if final.refused:  # say so rather than drop the part; keep the removed drafts' verdicts
+        note = load_prompt(engine.settings.prompts_path, "brief_no_insights")
+        part = _Part(f"{INSIGHTS_HEADING}\n\n{note}")
+        yield part.text
+    else:
+        part = _Part(f"{INSIGHTS_HEADING}\n\n{final.text}", citations=final.citations)
     part.records = final.claims
     return part
 

@@ -45,6 +45,7 @@ from rag.insights import (
     load_lenses,
     renumber,
     subject_of,
+    with_core,
 )
 from rag.modes import CHOICES, resolve_mode
 from rag.parts import adds_to_question, answers_part, asks_yes_no, unanswered_parts, with_part
@@ -357,6 +358,8 @@ class Engine:
             query = f"{question} {lens.search}"
             hits = retrieved.hits if i == 0 else self.retrieve(query, filters).hits
             fresh = [h for h in hits if h.chunk.id not in shown_chunks] or hits[:1]
+            if i > 0:
+                fresh = with_core(fresh, retrieved.hits, self.settings.insight_reused_passages)
             fresh, quarantined = screen(fresh)
             ans.quarantined += quarantined
             local = build_evidence(

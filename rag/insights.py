@@ -8,12 +8,15 @@ on its own:
 
 1. retrieve for the subject seen through the lens (the question plus the lens's search words),
    skipping passages an earlier section already showed, so the answer draws on more of the
-   library than one short sources block;
+   library than one short sources block; the question's own top passages
+   (`insight_reused_passages`) stay available to every section, so a later section can read
+   the subject's core facts from its angle instead of only passages farther from the subject;
 2. select that section's evidence and show its quotes (`EvidenceShown`) before it is written;
 3. the model writes "### <its own analyst question about the subject>" and 2-4
    `- **Label**: claim [n]` bullets; each finished bullet is verified before it is shown;
 4. tidy: a heading that is missing, not a question or just the user's question becomes the lens's
-   question about the subject; a bullet repeating an earlier one goes; a section whose bullets
+   question about the subject; a bullet repeating an earlier one (or saying only a part of it)
+   goes; a section whose bullets
    were all removed is dropped, not the whole answer.
 
 Sections stream one after another. Every section numbers its sources from [1]; `Numbering` gives
@@ -40,6 +43,10 @@ from rag.support import content_words
 
 #: Bullets whose content words overlap this much (Jaccard) with an earlier bullet repeat it.
 DUPLICATE_JACCARD = 0.6
+#: A bullet whose content words lie this much (share of its own) inside an earlier bullet says
+#: only a part of it ("Chinese producers dominate separated NdPr supply" after "Chinese producers
+#: dominate separated NdPr supply, so domestic Chinese quotes act as the world reference price").
+CONTAINED_SHARE = 0.8
 #: A heading this alike (content-word Jaccard) to the user's question or to an earlier section's
 #: heading asks nothing new: the lens's own question replaces it.
 SAME_HEADING_JACCARD = 0.8
@@ -168,7 +175,7 @@ class SectionTidy:
         seen = list(self.earlier)
         for bullet in bullets:
             words = frozenset(content_words(" ".join(c.text for c in bullet.claims)))
-            if any(jaccard(words, other) >= DUPLICATE_JACCARD for other in seen):
+            if any(repeats(words, other) for other in seen):
                 continue
             bullet.prefix = "- "
             bullet.label = _label(bullet.label, self.lens, bullet.claims[0].text)
@@ -239,6 +246,21 @@ def _label_head(words: str) -> str:
             break
         head.append(word)
     return " ".join(head[:MAX_LABEL_WORDS])
+
+
+def repeats(words: frozenset[str], earlier: frozenset[str]) -> bool:
+    """Whether a bullet of these content words repeats an earlier bullet's: mostly the same
+    words, or (three words or more) hardly a word the earlier one did not say."""
+    if jaccard(words, earlier) >= DUPLICATE_JACCARD:
+        return True
+    return len(words) >= 3 and len(words & earlier) / len(words) >= CONTAINED_SHARE
+
+
+def with_core(fresh: Sequence[Any], core: Sequence[Any], n: int) -> list[Any]:
+    """A later section's hits: the question's top `n` hits (`core`), then its own fresh ones."""
+    top = list(core[:n])
+    ids = {h.chunk.id for h in top}
+    return top + [h for h in fresh if h.chunk.id not in ids]
 
 
 def jaccard(a: frozenset[str] | set[str], b: frozenset[str] | set[str]) -> float:

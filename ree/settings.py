@@ -88,6 +88,12 @@ class Settings(BaseSettings):
         ge=100,
         description="Token budget of each In-Depth Insights section's own sources block.",
     )
+    insight_reused_passages: int = Field(
+        2,
+        ge=0,
+        description="Top passages of the question's own retrieval that every later In-Depth "
+        "Insights section may also draw on (the subject's core facts, seen from its angle).",
+    )
     section_tokens: int = Field(
         160, ge=40, description="Generation cap per In-Depth Insights section or brief part."
     )

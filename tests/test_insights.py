@@ -15,7 +15,15 @@ from test_engine import make_engine, sample_index  # noqa: F401 (the module-scop
 from fakes import ExtractiveChatModel, ScriptedChatModel
 from rag.brief import DocumentNotFound
 from rag.engine import Engine
-from rag.insights import Lens, Numbering, SectionTidy, load_lenses, renumber, subject_of
+from rag.insights import (
+    Lens,
+    Numbering,
+    SectionTidy,
+    load_lenses,
+    renumber,
+    subject_of,
+    with_core,
+)
 from rag.types import Answer, Brief, EvidenceShown
 
 QUESTION = "What does the $110/kg NdPr price floor mean for Western magnet supply chains?"
@@ -81,6 +89,54 @@ def test_tidy_fixes_headings_labels_and_drops_repeats() -> None:
     assert tidy("### Heading only?\n") == ""  # a section without bullets is dropped
 
 
+def test_a_bullet_saying_only_part_of_an_earlier_one_is_dropped() -> None:
+    """i001's third section split an earlier bullet in two ("Chinese producers dominate separated
+    NdPr supply [2]." and "Domestic Chinese quotes act as the world reference price [2]."):
+    under 60% Jaccard each, but nothing the earlier bullet had not said."""
+    lens = Lens("investor view", "What should investors weigh in {subject}?", "i", "risks")
+    first = _strategic_tidy("the price floor")
+    done = first(
+        "### Who sets the NdPr price the floor is measured against?\n"
+        "- **Price setters**: Chinese producers dominate separated NdPr supply, so domestic "
+        "Chinese quotes act as the world reference price [2].\n"
+    )
+    later = SectionTidy(lens, "the price floor", QUESTION, earlier=first.words_of(done))
+    out = later(
+        "### What should investors weigh in the NdPr price floor's term?\n"
+        "- **Price reference**: Domestic Chinese quotes act as the world reference price [2].\n"
+        "- **Supply share**: Chinese producers dominate separated NdPr supply [2].\n"
+        "- **Term**: The floor runs for 10 years from the start of production [1].\n"
+    )
+    assert "reference price" not in out and "dominate" not in out
+    assert "10 years" in out  # a new point stays
+
+
+def test_later_sections_can_draw_on_the_questions_top_passages() -> None:
+    from types import SimpleNamespace
+
+    def hit(cid: str) -> SimpleNamespace:
+        return SimpleNamespace(chunk=SimpleNamespace(id=cid))
+
+    core = [hit("a"), hit("b"), hit("c")]
+    fresh = [hit("d"), hit("b"), hit("e")]
+    assert [h.chunk.id for h in with_core(fresh, core, 2)] == ["a", "b", "d", "e"]
+    assert [h.chunk.id for h in with_core(fresh, core, 0)] == ["d", "b", "e"]
+
+
+def test_later_sections_show_the_questions_top_passages_again(sample_index, embedder) -> None:  # noqa: F811
+    def numbers_shown(reused: int) -> list[set[int]]:
+        engine = make_engine(
+            sample_index, embedder, ExtractiveChatModel(), insight_reused_passages=reused
+        )
+        pieces = list(engine.stream(QUESTION, mode="insights"))
+        return [{c.n for c in p.quotes} for p in pieces if isinstance(p, EvidenceShown)]
+
+    first, *later = numbers_shown(2)
+    assert later and all(first & section for section in later)
+    first, *later = numbers_shown(0)  # without reuse every section shows only new passages
+    assert later and not any(first & section for section in later)
+
+
 def _strategic_tidy(subject: str) -> SectionTidy:
     """A first section's tidying under a "strategic implications" lens."""
     lens = Lens("strategic implications", "What of {subject}?", "s", "strategy")
@@ -127,7 +183,9 @@ def test_tidy_qualifies_one_word_labels_with_the_lens() -> None:
 
 
 def test_insights_answer_has_sections_with_their_own_evidence(sample_index, embedder) -> None:  # noqa: F811
-    engine = make_engine(sample_index, embedder, ExtractiveChatModel())
+    # the extractive fake copies its sources' first sentences: with the question's top passages
+    # first in every section it would copy section 1 again (whose repeats tidying removes)
+    engine = make_engine(sample_index, embedder, ExtractiveChatModel(), insight_reused_passages=0)
     pieces = list(engine.stream(QUESTION, mode="auto"))
     final = pieces[-1]
     assert isinstance(final, Answer) and not final.refused
@@ -174,6 +232,20 @@ def test_brief_of_a_document(sample_index, embedder) -> None:  # noqa: F811
     assert brief.to_dict()["markdown"] == page
     with pytest.raises(DocumentNotFound, match="no indexed document"):
         engine.brief("no-such-file.pdf")
+
+
+def test_a_brief_whose_insights_all_fail_says_so_and_keeps_their_verdicts(
+    sample_index,  # noqa: F811
+    embedder,
+) -> None:
+    """i010's brief lost every insight bullet to verification and its page had no In-Depth
+    Insights heading at all; the reader could not tell the part was tried."""
+    bad = "### Is this a question?\n- **Invented**: The floor is 999 dollars per tonne [1]."
+    engine = make_engine(sample_index, embedder, ScriptedChatModel(replies=[bad] * 6))
+    brief = engine.brief("mp-materials-dod-partnership-2025.md")
+    heading, note = brief.insights.split("\n\n")
+    assert heading == "## In-Depth Insights" and "verif" in note and "999" not in brief.markdown()
+    assert any(c.status == "removed" and "999" in c.text for c in brief.claims)
 
 
 def test_no_insight_bullet_repeats_a_summary_or_background_sentence(sample_index, embedder) -> None:  # noqa: F811
