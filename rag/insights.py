@@ -16,8 +16,7 @@ on its own:
    `- **Label**: claim [n]` bullets; each finished bullet is verified before it is shown;
 4. tidy: a heading that is missing, not a question or just the user's question becomes the lens's
    question about the subject; a bullet repeating an earlier one (or saying only a part of it)
-   goes; a section whose bullets
-   were all removed is dropped, not the whole answer.
+   goes; a section whose bullets were all removed is dropped, not the whole answer.
 
 Sections stream one after another. Every section numbers its sources from [1]; `Numbering` gives
 each passage one number across the answer, so the final text cites a single sources list.
