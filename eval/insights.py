@@ -175,6 +175,9 @@ def run_insights(
             bind=False,
         )
         hits = must_include_hits(text, item.must_include) if item.must_include else []
+        # which points the evidence held: a point missing there is retrieval's, not writing's
+        shown = "\n".join(evidence.values())
+        held = must_include_hits(shown, item.must_include) if item.must_include else []
         rows.append(
             {
                 "id": item.id,
@@ -187,10 +190,12 @@ def run_insights(
                 "structure": insight_structure(_insights_part(text)),
                 "must_include_hits": hits,
                 "must_include": sum(hits) / len(hits) if hits else None,
+                "must_include_in_evidence": sum(held) / len(held) if held else None,
                 "citation_recall": citation_recall(statements),
                 "citation_precision": citation_precision(statements),
                 "first_section_seconds": first,
                 "total_seconds": total,
+                "evidence": evidence,
                 **extra,
             }
         )
@@ -282,6 +287,13 @@ def summarize_insights(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
             "bullets": mean([float(r["structure"]["bullets"]) for r in rs]),
             "duplicates": sum(r["structure"]["duplicates"] for r in rs),
             "must_include": mean([r["must_include"] for r in rs if r["must_include"] is not None]),
+            "must_include_in_evidence": mean(
+                [
+                    r["must_include_in_evidence"]
+                    for r in rs
+                    if r.get("must_include_in_evidence") is not None
+                ]
+            ),
             "citation_recall": mean(
                 [r["citation_recall"] for r in rs if r["citation_recall"] is not None]
             ),

@@ -457,7 +457,10 @@ def answer_item(engine: Any, item: QAItem, *, mode: str, k: int) -> dict[str, An
     retrieved = [p.source for p in answer.retrieved]
     figures = (
         unsupported_figures(
-            shown_statements(answer.text),
+            # a quote of several sentences is one statement: its marker ends the last one
+            [(answer.text, [c.n for c in answer.citations])]
+            if answer.outcome == "quoted"
+            else shown_statements(answer.text),
             texts,
             question=answer.standalone_question,
             documents=dict(answer.evidence_context),

@@ -41,7 +41,7 @@ from rag.records import is_record
 from rag.retriever import Hit
 from rag.types import Brief, Citation, ClaimRecord, EvidenceShown
 from rag.verify import ANAPHORA, KEPT, ClaimVerdict
-from ree.text import count_tokens
+from ree.text import count_tokens, without_lead
 
 if TYPE_CHECKING:
     from rag.engine import Engine, _Clock
@@ -225,7 +225,7 @@ def _is_summary_sentence(unit: str) -> bool:
     or a sources line, long enough to say something, and not leaning on the sentence before
     ("It also sets a reference point")."""
     text = unit.strip()
-    bare = _without_lead(text)
+    bare = without_lead(text)
     return (
         len(text.split()) >= SUMMARY_MIN_WORDS
         and not _OPEN_QUESTION.match(bare)
@@ -263,21 +263,10 @@ def _is_heading_line(text: str) -> bool:
     return not _SENTENCE_END.search(text) and len(text.split()) < _HEADING_WORDS
 
 
-_FOOTNOTE_MARK = re.compile(r"\^\d+\b")
-
-
 def _as_sentence(unit: str, n: int) -> str:
-    """A document unit as a summary sentence: list marker and "Label:" lead dropped, its
-    citation before the final period; a PDF's footnote markers ("China,^9 70%") dropped."""
-    text = _FOOTNOTE_MARK.sub("", _without_lead(unit)).rstrip(" .")
-    return f"{text} [{n}]."
-
-
-def _without_lead(unit: str) -> str:
-    """A unit without its list marker and "Label:" lead ("- Equity: DoD agreed ...")."""
-    text = re.sub(r"^\s*(?:\.\.\.|…)\s*", "", unit.strip())  # the evidence's gap mark
-    text = re.sub(r"^\s*(?:[-*+•]|\d{1,2}[.)])\s+", "", text)
-    return re.sub(r"^\*{0,2}[^:*]{1,40}:\*{0,2}\s+(?=[A-Z])", "", text)
+    """A document unit as a summary sentence (`ree.text.without_lead`), its citation before
+    the final period."""
+    return f"{without_lead(unit).rstrip(' .')} [{n}]."
 
 
 def _key_passages(hits: list[Hit], query: str, engine: Engine) -> list[Passage]:

@@ -197,11 +197,18 @@ class Engine:
         return build_evidence(hits, question, self.settings.evidence_tokens, embed=self.embed)
 
     def verify(
-        self, text: str, passages: list[Passage], question: str, *, bind: bool = True
+        self,
+        text: str,
+        passages: list[Passage],
+        question: str,
+        *,
+        bind: bool = True,
+        quote_floor: float = 0.0,
     ) -> Verification:
         """Verify `text` against `passages`; `bind=False` keeps the question as the claims'
         frame but does not hold them to its dates and names (an insight may draw on background
-        from other years)."""
+        from other years); `quote_floor` > 0 lets a removed claim's closest passage sentence
+        stand in for it (`rag.verify.verify_answer`)."""
         return verify_answer(
             text,
             {p.n: p.as_seen for p in passages},
@@ -211,6 +218,7 @@ class Engine:
             embed=self.embed,
             policy=self.settings.unsupported,
             documents={p.n: p.hit.chunk.doc_id for p in passages},
+            quote_floor=quote_floor,
         )
 
     # --- public API --------------------------------------------------------------------------
@@ -377,7 +385,13 @@ class Engine:
             tidy = SectionTidy(lens, subject, question, list(earlier), list(headings))
 
             def shown_text(draft: str, local=local, mapping=mapping, tidy=tidy) -> str:
-                verified = self.verify(draft, local, question, bind=False).text
+                verified = self.verify(
+                    draft,
+                    local,
+                    question,
+                    bind=False,
+                    quote_floor=self.settings.insight_quote_floor,
+                ).text
                 return renumber(tidy(verified), mapping)
 
             prefix = "\n\n" if shown_all else ""
@@ -396,7 +410,9 @@ class Engine:
                 passages=local,
                 enough=partial(bullet_beyond, limit=self.settings.section_bullets),
             )
-            verification = self.verify(draft, local, question, bind=False)
+            verification = self.verify(
+                draft, local, question, bind=False, quote_floor=self.settings.insight_quote_floor
+            )
             section = renumber(tidy(verification.text), mapping)
             if section.startswith(shown) and len(section) > len(shown):
                 yield section[len(shown) :] if shown else prefix + section

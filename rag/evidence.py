@@ -36,7 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rag.question import HAS_KIND, answer_kind, question_parts
-from rag.records import is_record
+from rag.records import Cell, is_notes_record, is_record, parse_records
 from rag.retriever import Hit
 from ree.text import MONTH_NAMES, YEAR_SPAN_RE, count_tokens, split_sentences, tokenize
 
@@ -49,6 +49,15 @@ LABEL_TITLE_WORDS = 8
 _SEPARATOR_TOKENS = 2
 #: Bonus (in units of the best unit's score) for holding what the question word asks for.
 KIND_BONUS = 0.25
+#: A record longer than this many tokens, with at least `WIDE_RECORD_CELLS` cells, is shown by
+#: the cells that matter to the question, up to this many tokens (see `narrow_records`).
+WIDE_RECORD_TOKENS = 120
+WIDE_RECORD_CELLS = 6
+#: ... and of those cells, only ones scoring at least this share of the row's best cell; a cell
+#: whose value is a link (an image URL) only when the question asks for one.
+WIDE_CELL_SHARE = 0.5
+_LINK = re.compile(r"^\s*(?:https?://|www\.)")
+_LINK_WORDS = re.compile(r"(?i)\b(?:url|link|image|photo|picture|website|web page)s?\b")
 #: A part shorter than this many words ("where", "and when") is scored with the whole question.
 MIN_PART_WORDS = 3
 
@@ -223,6 +232,58 @@ def _cut(sentence: str, budget: int) -> str:
     return " ".join(words[: max(budget // 2, 10)]) + " ..."
 
 
+def narrow_records(texts: list[str], question: str, embed: Embed | None) -> list[str]:
+    """Passages whose wide records keep only the cells closest to the question.
+
+    A row of the element table has twenty columns (coordinates, shells, image URLs) and costs
+    about 200 tokens: two such rows fill the budget, and the row whose `discovered_by` cell
+    answers "who discovered europium?" loses to the row with the summary. Each cell already
+    carries its row label and column header, so a row cut to its relevant cells still says
+    which row and which column every figure belongs to. Narrow tables (the USGS rows, 3-8
+    cells, 50-80 tokens) are left whole."""
+    wide: list[tuple[int, int, list[Cell]]] = []
+    split = [t.split("\n") for t in texts]
+    for i, lines in enumerate(split):
+        for j, line in enumerate(lines):
+            if is_record(line) and not is_notes_record(line):
+                cells = parse_records(line)
+                if len(cells) >= WIDE_RECORD_CELLS and count_tokens(line) > WIDE_RECORD_TOKENS:
+                    wide.append((i, j, cells))
+    if not wide:
+        return texts
+    pieces = [c.line for _, _, cells in wide for c in cells]
+    cos = _cosines([question], pieces, embed)[0]
+    asked = set(tokenize(question))
+    links_asked = bool(_LINK_WORDS.search(question))
+    at = 0
+    for i, j, cells in wide:
+        scores = [
+            0.0
+            if _LINK.match(c.value) and not links_asked
+            else float(cos[at + k]) + len(asked & set(tokenize(f"{c.header} {c.value}"))) / 4
+            for k, c in enumerate(cells)
+        ]
+        at += len(cells)
+        split[i][j] = _record_of(cells, scores, WIDE_RECORD_TOKENS)
+    return ["\n".join(lines) for lines in split]
+
+
+def _record_of(cells: list[Cell], scores: list[float], budget: int) -> str:
+    """The record line of the best-scoring cells that fit `budget` tokens, in table order."""
+    keep: set[int] = set()
+    used = count_tokens(f"{cells[0].label}: ")
+    floor = WIDE_CELL_SHARE * max(scores)
+    for k in sorted(range(len(cells)), key=lambda k: -scores[k]):
+        cost = count_tokens(f"{cells[k].header} = {cells[k].value}; ")
+        if keep and (used + cost > budget or scores[k] < floor):
+            continue
+        keep.add(k)
+        used += cost
+    return f"{cells[0].label}: " + "; ".join(
+        f"{c.header} = {c.value}" for k, c in enumerate(cells) if k in keep
+    )
+
+
 def _strip_record_titles(text: str, title: str) -> str:
     """Records that repeat the file title on every row: the passage label already shows it."""
     prefix = f"{title} | "
@@ -348,7 +409,8 @@ def build_evidence(
     """
     if not hits:
         return []
-    texts = [_strip_record_titles(h.text, str(h.metadata.get("title", ""))) for h in hits]
+    titled = [_strip_record_titles(h.text, str(h.metadata.get("title", ""))) for h in hits]
+    texts = narrow_records(titled, question, embed)
     split = [split_units(t) for t in texts]
     units = [[u for u in us if not is_reference_list(u[0])] for us in split]
     flat = [
@@ -368,13 +430,17 @@ def build_evidence(
     best: dict[int, tuple[float, int]] = {}
     opened_docs: set[str] = set()
     used = 0
+    shown: set[str] = set()  # overlapping chunks and completed records repeat units
     for i in _order(scorer, len(flat)):
         unit = flat[i]
+        if unit.text in shown:
+            continue
         cost = unit.cost
         if unit.rank not in keep:  # opening a passage pays its label; a document's second less
             cost += short_label if docs[unit.rank] in opened_docs else label_cost[unit.rank]
         if used + cost <= budget:
             keep.setdefault(unit.rank, set()).add(unit.j)
+            shown.add(unit.text)
             opened_docs.add(docs[unit.rank])
             used += cost
             if unit.rank not in best or scorer.whole[i] > best[unit.rank][0]:

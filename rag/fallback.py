@@ -21,6 +21,7 @@ still refused.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -35,7 +36,14 @@ from rag.question import (
     subject_names,
     unmet_constraint,
 )
-from rag.records import blank_for, is_notes_record, is_record
+from rag.records import (
+    blank_for,
+    is_generic_word,
+    is_notes_record,
+    is_record,
+    measures_of,
+    parse_records,
+)
 from rag.support import content_words, present, word_coverage
 from ree.text import YEAR_RE
 
@@ -44,6 +52,10 @@ from ree.text import YEAR_RE
 MIN_COVERAGE = 0.5
 #: Least cosine between the question and the quoted unit.
 MIN_COSINE = 0.5
+#: Least share of a table cell's row-label and column-header words the question must name for
+#: the cell to be quoted without the rest of its row ("Lanthanum: FY 2025 potential acquisitions = 1,100 t" for "How
+#: much lanthanum was listed as a potential ... acquisition for FY 2025?").
+NAMED_CELL_SHARE = 0.6
 #: Quotes longer than this many words are not shown (a run-on line is not an answer).
 MAX_WORDS = 80
 
@@ -88,6 +100,8 @@ def best_quote(
                 continue
             if not answers_kind(question, text) or blank_for(text, question):
                 continue
+            if is_record(text) and lacks_measure(text, question):
+                continue
             if _misses_a_date(constraints, text, context) or _row_of_another_year(
                 text, constraints
             ):
@@ -98,7 +112,22 @@ def best_quote(
             unit_words = content_words(text)
             if not all(present(w, unit_words) for w in names):
                 continue
+            part = named_part(text, question, names)
+            cells = (
+                [part]
+                if part
+                and answers_kind(question, part)
+                and not blank_for(part, question)
+                and not _misses_a_date(constraints, part, context)
+                else []
+            )
             coverage = word_coverage(wanted, unit_words) if wanted else 0.0
+            # the cells the question names answer for their row's words: they score at least
+            # as high as the row and come first (a tie goes to them), and the row stays a
+            # candidate in case they are too far from the question in meaning
+            for piece in cells:
+                own = word_coverage(wanted, content_words(piece)) if wanted else 0.0
+                candidates.append((p.n, piece, max(own, coverage)))
             if coverage >= MIN_COVERAGE:
                 candidates.append((p.n, text, coverage))
     if not candidates:
@@ -110,6 +139,61 @@ def best_quote(
         if cos >= MIN_COSINE or embed is None
     ]
     return max(scored, key=lambda q: q.score, default=None)
+
+
+def named_part(record: str, question: str, names: list[str]) -> str:
+    """The cells of a table record whose row and column the question names, as one record
+    under the row's label ("" when none). A twelve-column stockpile row shares few of the
+    question's words as a whole ("National Defense Stockpile" is the table's caption, not in the
+    row), but the cell whose row label and header the question spells out is the answer; a
+    question naming two of its columns ("between 2023 and 2024", "US and world production in
+    1973") gets both. Every element and subject name of the question (`names`) must be in the
+    part, and every measure it asks for in the part's labels or headers: "the value of imports"
+    is not answered by a tonnage of imports."""
+    if not is_record(record):
+        return ""
+    question_words = content_words(question)
+    asked_years = set(YEAR_RE.findall(question))
+    cells = []
+    all_cells = parse_records(record)
+    for cell in all_cells:
+        years = set(YEAR_RE.findall(cell.header))
+        if asked_years and years and not years & asked_years:
+            continue  # the 2020 column of a question about 2024
+        words = [w for w in content_words(f"{cell.label} {cell.header}") if not is_generic_word(w)]
+        if words and sum(present(w, question_words) for w in words) >= NAMED_CELL_SHARE * len(
+            words
+        ):
+            cells.append(cell)
+    if not cells or len({c.label for c in cells}) > 1:
+        return ""
+    if _CHANGE.search(question) and _year_columns(cells) < min(2, _year_columns(all_cells)):
+        return ""  # "how fast did it grow in 2024?" needs the 2023 column too
+    part = f"{cells[0].label}: " + "; ".join(f"{c.header} = {c.value}" for c in cells)
+    part_words = content_words(part)
+    if not all(present(w, part_words) for w in names) or lacks_measure(part, question):
+        return ""
+    return part
+
+
+#: A question about a change over time ("how fast did it grow", "how did it change").
+_CHANGE = re.compile(
+    r"(?i)\b(?:grow|grew|growth|rise|rose|fall|fell|drop|dropped|declin\w*|chang\w*|increas\w*"
+    r"|decreas\w*|compar\w*|trend)\b"
+)
+
+
+def _year_columns(cells: list) -> int:
+    return sum(bool(YEAR_RE.search(c.header)) for c in cells)
+
+
+def lacks_measure(record: str, question: str) -> bool:
+    """Whether `record` is from a table of measures (its labels and headers name some) but not
+    the one the question asks for: the import reliance row does not answer "what was the value
+    of imports?". A table that names no measure (a timeline of export controls: date, measure,
+    elements, issuer) is not held to the question's measure words."""
+    named = measures_of(" ".join(f"{c.label} {c.header}" for c in parse_records(record)))
+    return bool(named) and bool(measures_of(question) - named)
 
 
 def _row_of_another_year(text: str, constraints: Constraints) -> bool:

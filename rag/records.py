@@ -55,6 +55,11 @@ class Cell:
     value: str
 
     @property
+    def line(self) -> str:
+        """The cell as a one-cell record: "Lutetium: discovered_by = Georges Urbain"."""
+        return f"{self.label}: {self.header} = {self.value}"
+
+    @property
     def quantities(self) -> list[Quantity]:
         return extract_quantities(_NOTE.sub("", self.value))
 
@@ -75,6 +80,19 @@ class RecordCheck:
 def is_record(line: str) -> bool:
     """Whether `line` is a table record ("row label: column = value; ...")."""
     return " = " in line and ": " in line and bool(RECORD_LINE.match(line))
+
+
+def record_label(line: str) -> str:
+    """The row label of a record line ("Europium" of "Europium: symbol = Eu; ..."); "" for a
+    line that is not a record."""
+    line = line.strip().removeprefix("... ")
+    return line.partition(": ")[0].strip() if is_record(line) else ""
+
+
+def is_generic_word(word: str) -> bool:
+    """Whether a (stemmed) word is too common in table labels and headers to name a row or a
+    column ("total", "estimated", "metric")."""
+    return stem(word) in _GENERIC
 
 
 def is_notes_record(line: str) -> bool:
@@ -249,6 +267,11 @@ def _words(text: str) -> frozenset[str]:
     for pattern, repl in lexicon().aliases:
         text = pattern.sub(repl, text)
     return frozenset(stem(w.lower()) for w in _WORD.findall(text))
+
+
+def measures_of(text: str) -> set[str]:
+    """The measures `text` names ("value of imports" -> {"price", "imports"})."""
+    return _measures(set(_words(text)))
 
 
 def _measures(words: set[str]) -> set[str]:

@@ -53,6 +53,7 @@ from pydantic import ConfigDict, PrivateAttr
 
 from rag.filters import Filters, ResolvedFilter, resolve
 from rag.fusion import DEDUP_THRESHOLD, EXACT_BOOST, RRF_K, diversify, exact_terms, exactness, rrf
+from rag.records import record_label
 from ree.index import Chunk, Index
 from ree.settings import Settings
 from ree.text import MONTH_NAMES, split_sentences, tokenize
@@ -307,6 +308,7 @@ class HybridRetriever(BaseRetriever):
         best = max((h.cosine for h in hits), default=0.0)
         coverage = coverage_of(query, [chunks[c] for c in picked]) if hits else 0.0
         hits = self._merge_adjacent(hits)
+        self._complete_records(hits)
         if self.expand:
             self._expand(hits)
         t_end = time.perf_counter()
@@ -363,6 +365,34 @@ class HybridRetriever(BaseRetriever):
                 partner.chunk.metadata, merged=f"{first.chunk.id}+{second.chunk.id}"
             )
         return out
+
+    def _complete_records(self, hits: list[Hit]) -> None:
+        """Give each table-record hit the rest of its rows from the neighbouring chunks.
+
+        A wide row is cut into groups of columns that fit the embedder, and a chunk boundary can
+        fall inside a row: "Europium: summary = ..." is retrieved, its "Europium: ...;
+        discovered_by = ..." group sits in the chunk before. Evidence selection keeps a record
+        whole only if it has the whole record."""
+        for hit in hits:
+            if hit.metadata.get("content") != "records":
+                continue
+            lines = hit.text.split("\n")
+            labels = {record_label(line) for line in lines} - {""}
+            idx = int(hit.metadata.get("chunk_index", 0))
+            before: list[str] = []
+            after: list[str] = []
+            for chunk in self.index.docstore.neighbours(hit.chunk.doc_id, idx, 1):
+                index = int(chunk.metadata.get("chunk_index", idx))
+                if index == idx:
+                    continue
+                rest = [
+                    line
+                    for line in chunk.text.split("\n")
+                    if record_label(line) in labels and line not in lines
+                ]
+                (before if index < idx else after).extend(rest)
+            if before or after:
+                hit.text = "\n".join([*before, *lines, *after])
 
     def _expand(self, hits: list[Hit]) -> None:
         for hit in hits:

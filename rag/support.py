@@ -260,7 +260,7 @@ def record_pieces(record: str) -> list[str]:
     cells = parse_records(record)
     if len(cells) < 2:
         return [record]
-    return [record, *(f"{c.label}: {c.header} = {c.value}" for c in cells)]
+    return [record, *(c.line for c in cells)]
 
 
 @dataclass(frozen=True)

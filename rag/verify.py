@@ -44,6 +44,7 @@ from rag.claims import Block, Claim, parse, render
 from rag.elements import name_symbols
 from rag.numbers import extract_quantities
 from rag.question import Constraints, other_date, question_constraints, unmet_constraint
+from rag.records import is_record
 from rag.support import (
     NO_FRAME,
     SUPPORT_THRESHOLD,
@@ -54,11 +55,16 @@ from rag.support import (
     stem,
     with_context,
 )
+from ree.text import without_lead
 
 #: Least words-and-meaning score (before penalties) of a passage added to a claim's citations.
 #: Measured on the eval drafts: passages that truly complete a claim score 0.58-0.81 on their own,
 #: source lists and stray headings that only lend a name 0.43-0.53.
 COMPLETING_BASE = 0.55
+#: A passage sentence standing in for a removed claim (`quote_floor`) has this many words: a
+#: fragment says nothing, a paragraph-long run-on is not a bullet.
+MIN_QUOTE_WORDS = 6
+MAX_QUOTE_WORDS = 45
 
 Status = Literal["verified", "repaired", "removed", "unsupported", "structural"]
 #: The statuses of a claim the user sees with its citations.
@@ -175,6 +181,7 @@ def verify_answer(
     question: str = "",
     document_context: Mapping[int, str] | None = None,
     bind_constraints: bool = True,
+    quote_floor: float = 0.0,
 ) -> Verification:
     """Verify `text` against `passages` (marker number -> passage text); see the module notes.
 
@@ -183,7 +190,9 @@ def verify_answer(
     frame: what they may restate, and the constraints (dates, years, identifiers, names) their
     cited passages must match. `document_context` (marker number -> the passage's document
     title, date and file name) counts as part of each passage; `bind_constraints=False` keeps the
-    frame but drops the constraints."""
+    frame but drops the constraints. `quote_floor` > 0 puts, in place of a claim that would be
+    removed, the passage sentence it was closest to when that closeness reaches the floor
+    (`_Judge._source_sentence`; insight bullets)."""
     blocks = parse(text)
     contexts = claim_contexts(blocks)
     scorer = SupportScorer(embed)
@@ -192,7 +201,7 @@ def verify_answer(
     grounds = Grounds.of(
         passages, question, document_context, documents=documents, bind=bind_constraints
     )
-    judge = _Judge(grounds, scorer, policy, threshold)
+    judge = _Judge(grounds, scorer, policy, threshold, quote_floor)
 
     verdicts: list[ClaimVerdict] = []
     heading_verdicts: dict[int, ClaimVerdict] = {}
@@ -322,8 +331,11 @@ class _Judge:
         scorer: SupportScorer,
         policy: Literal["remove", "mark"],
         threshold: float,
+        quote_floor: float = 0.0,
     ) -> None:
         self.grounds = grounds
+        self.quote_floor = quote_floor
+        self.quoted: set[str] = set()  # passage sentences already standing in for a claim
         self.passages = grounds.passages
         self.documents = grounds.documents
         self.scorer = scorer
@@ -376,10 +388,50 @@ class _Judge:
             return self._kept(claim, [*valid, extra], "repaired", reason + dropped, scores)
 
         reason = _why_unsupported(valid, scores, self.threshold) + dropped
+        quoted = self._source_sentence(claim, valid, scores, reason)
+        if quoted is not None:
+            return quoted
         if self.policy == "mark":
             rendered = Claim(f"{claim.text} {UNVERIFIED_MARK}", [], claim.end)
             return ClaimVerdict(written, [], "unsupported", reason), rendered
         return ClaimVerdict(written, [], "removed", reason), None
+
+    def _source_sentence(
+        self, claim: Claim, valid: list[int], scores: dict[int, SupportScore], why: str
+    ) -> tuple[ClaimVerdict, Claim] | None:
+        """The sentence of the (cited, else any) passage an unsupported claim was closest to, as
+        its stand-in, when that closeness reaches `quote_floor`; None otherwise.
+
+        The small model turns the figures of an insight's sources into generic phrases or gets
+        them wrong ("China's share of mining reached 70%" for a passage giving 69%), and the
+        bullet is removed with the figure the analyst needed. The passage's own sentence says
+        what the bullet meant to say, in words that need no checking. Table records and lead-ins
+        are never stand-ins (a cell or "... as follows:" is not a bullet), nor is a sentence
+        already standing in for another claim."""
+        if self.quote_floor <= 0 or not scores:
+            return None
+        pool = valid or list(scores)
+        n = max(pool, key=lambda k: scores[k].base)
+        score = scores[n]
+        sentence = " ".join(without_lead(score.best_sentence).split())
+        words = len(sentence.split())
+        if (
+            sentence in self.quoted
+            or score.unmet
+            or score.base < self.quote_floor
+            or not MIN_QUOTE_WORDS <= words <= MAX_QUOTE_WORDS
+            or is_record(sentence)
+            or sentence.endswith(":")
+            or _MARKER_NUMBER.search(sentence)
+        ):
+            return None
+        body = sentence.rstrip()
+        end = body[-1] if body[-1] in ".!?" else "."
+        body = body.rstrip(".!?").rstrip()
+        self.quoted.add(sentence)
+        reason = f"replaced by the sentence of [{n}] it was closest to ({score.base:.2f}): {why}"
+        verdict = ClaimVerdict(claim.text + claim.end, [n], "repaired", reason, {n: sentence})
+        return verdict, Claim(body, [n], end)
 
     def _completing_passage(
         self, claim: Claim, valid: list[int], scores: dict[int, SupportScore], context: str

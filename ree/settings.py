@@ -94,6 +94,14 @@ class Settings(BaseSettings):
         description="Top passages of the question's own retrieval that every later In-Depth "
         "Insights section may also draw on (the subject's core facts, seen from its angle).",
     )
+    insight_quote_floor: float = Field(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description="An In-Depth Insights sentence verification would remove gives way to the "
+        "sentence of its source it was closest to, when their words-and-meaning score reaches "
+        "this (0 = remove it).",
+    )
     section_tokens: int = Field(
         160, ge=40, description="Generation cap per In-Depth Insights section or brief part."
     )

@@ -100,6 +100,12 @@ def test_a_run_writes_results_summary_and_gallery(tmp_path: Path, embedder) -> N
         p.lower() in first["text"].lower() for p in rows[0]["must_include"]
     ]
     assert summary["overall"]["must_include"] == sum(first["must_include_hits"]) / 2
+    # the evidence is kept, and how much of what the answer must say it held: the extractive
+    # model writes only what the evidence holds, so the evidence holds at least as much
+    shown = "\n".join(first["evidence"].values()).lower()
+    held = [p.lower() in shown for p in rows[0]["must_include"]]
+    assert first["must_include_in_evidence"] == sum(held) / len(held)
+    assert first["must_include_in_evidence"] >= first["must_include"]
     assert results[1]["text"].startswith("# Brief: ")
     page = (out / "gallery.html").read_text()
     assert "<h2>i1 · question · sample</h2>" in page and "News Summary" in page

@@ -153,3 +153,54 @@ def test_an_agreements_signing_line_keeps_its_signatories():
     shown = render_sources(build_evidence([hit(closing, title="MOU")], question, 120))
     assert "Kuala Lumpur" in shown
     assert "Anwar Ibrahim" in shown
+
+
+WIDE_ROW = (
+    "Ceriumoid: appearance = pale grey; atomic_mass = 140.116; boil = 3716.0; "
+    "category = lanthanide; density = 6.77; discovered_by = Jane Q. Example; melt = 1068.0; "
+    "number = 58; period = 6; group = 3; phase = Solid; "
+    "source = https://example.org/wiki/Ceriumoid; "
+    "bohr_model_image = https://example.org/images/element_058_ceriumoid_bohr_model_thumb.png; "
+    "bohr_model_3d = https://example.org/models/element_058_ceriumoid_bohr_model_3d.glb; "
+    "shells = [2, 8, 18, 19, 9, 2]; electron_configuration = 1s2 2s2 2p6 3s2 3p6 4s2 3d10 4p6"
+)
+NARROW_ROW = (
+    "Australia: mine production 2023 (estimated) = 16,000 t (note 12); "
+    "mine production 2024 (estimated) = 13,000 t (note 12); reserves = 5,700,000 t (note 13)"
+)
+
+
+def test_a_wide_record_shows_the_cells_the_question_asks_for(embedder):
+    """A twenty-column row costs as much as the whole budget; cut to its relevant cells, each
+    still carrying its row label and column header, it leaves room for the rest."""
+    from rag.evidence import WIDE_RECORD_TOKENS
+    from rag.records import parse_records
+
+    assert count_tokens(WIDE_ROW) > WIDE_RECORD_TOKENS
+    embed = lambda texts: np.asarray(embedder.embed_documents(texts))  # noqa: E731
+    passages = build_evidence(
+        [hit(WIDE_ROW, title="Element table"), hit(NARROW_ROW, title="Mine production")],
+        "Who is credited with the discovery of ceriumoid?",
+        400,
+        embed=embed,
+    )
+    wide = next(p for p in passages if p.hit.chunk.doc_id == "Element table").text
+    assert "discovered_by = Jane Q. Example" in wide
+    assert count_tokens(wide) <= WIDE_RECORD_TOKENS
+    assert "https://" not in wide  # links only when the question asks for one
+    original = {(c.header, c.value) for c in parse_records(WIDE_ROW)}
+    kept = parse_records(wide)
+    assert kept and all(c.label == "Ceriumoid" for c in kept)
+    assert {(c.header, c.value) for c in kept} <= original
+    narrow = next((p for p in passages if p.hit.chunk.doc_id == "Mine production"), None)
+    assert narrow is None or narrow.text == NARROW_ROW  # a narrow table row is never cut
+
+
+def test_a_unit_two_passages_share_is_shown_once():
+    """Overlapping chunks (and rows completed from the chunk beside them) repeat units."""
+    shared = "Lynas operates the Mt Weld mine in Western Australia."
+    a = hit(f"{shared} It ships concentrate to Malaysia.", title="Lynas profile", part=0)
+    b = hit(f"{shared} Kalgoorlie hosts its cracking plant.", title="Lynas profile", part=1)
+    rendered = render_sources(build_evidence([a, b], "Where does Lynas mine and process?", 300))
+    assert rendered.count(shared) == 1
+    assert "Malaysia" in rendered and "Kalgoorlie" in rendered

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from test_evidence import hit
 
 from rag.evidence import Passage
@@ -97,3 +99,48 @@ def test_a_quote_must_meet_every_date_of_the_question() -> None:
         "suspension ended in November 2026?"
     )
     assert best_quote(later, [passage(timeline)], None) is None
+
+
+def test_a_cell_whose_row_and_column_the_question_names_is_the_quote() -> None:
+    """The real USGS salient statistics: the net import reliance row is long and the question
+    shares few of its words as a whole, but names its row ("compounds and metals") and column
+    (2024); the quote is that one cell. A question about another measure of the same rows
+    ("the value of imports", the table gives tonnes) or another year still gets none."""
+    import pytest
+
+    from ingest.loaders import load_document
+
+    pdf = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "usgs_mcs2025_rare_earths.pdf"
+    if not pdf.exists():
+        pytest.skip("shared corpus file missing: usgs_mcs2025_rare_earths.pdf")
+    doc = load_document(pdf)
+    caption = "Salient Statistics—United States"
+    rows = [s.text.strip() for s in doc.sections if s.kind == "record" and s.section == caption]
+    reliance = [r for r in rows if r.startswith("Net import reliance")]
+    imports = [r for r in rows if r.startswith("Imports")]
+    consumption = [r for r in rows if r.startswith("Consumption, apparent, compounds")]
+    assert reliance and imports and consumption
+    text = "\n".join([caption, *reliance, *imports, *consumption])
+
+    asked = "What was U.S. net import reliance for rare-earth compounds and metals in 2024?"
+    quote = best_quote(asked, [passage(text)], embed=None)
+    assert quote is not None
+    label, _, cell = quote.text.rpartition(": ")
+    assert "Compounds and metals" in label and cell.startswith("2024") and "%" in cell
+    assert ";" not in quote.text  # the one cell asked for, not the five-year row
+    assert (
+        best_quote(
+            "What was U.S. net import reliance for rare-earth compounds and metals in 2026?",
+            [passage(text)],
+            None,
+        )
+        is None
+    )
+    assert (
+        best_quote(
+            "What was the value of U.S. imports of rare-earth compounds and metals in 2022?",
+            [passage(text)],
+            None,
+        )
+        is None
+    )

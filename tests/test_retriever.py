@@ -565,3 +565,52 @@ def test_beir_chunk_ids_are_the_beir_ids(beir_index) -> None:
         1,
         atol=1e-3,
     )
+
+
+# --- records split across chunks ----------------------------------------------------------------
+
+WIKI_CSV = (
+    Path(__file__).resolve().parents[2]
+    / "shared"
+    / "corpus"
+    / ("wikipedia_rare_earth_elements_summaries.csv")
+)
+
+
+def test_a_record_hit_carries_its_whole_row(tmp_path, embedder_home, embedder) -> None:
+    """The element table's rows are cut into column groups, and a chunk boundary falls inside
+    rows: a hit on one group must bring the row's other groups from the chunks beside it."""
+    from ingest import ingest_paths
+    from rag.records import record_label
+
+    if not WIKI_CSV.exists():
+        pytest.skip("shared corpus file missing: wikipedia_rare_earth_elements_summaries.csv")
+    pipeline_embedder(embedder_home)
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / WIKI_CSV.name).write_bytes(WIKI_CSV.read_bytes())
+    settings = make_settings(tmp_path / "home")
+    index = Index(settings, "ree")
+    ingest_paths([folder], settings=settings, index=index, progress=False)
+    chunks = sorted(index.docstore.iter_chunks(), key=lambda c: c.metadata["chunk_index"])
+    rows: dict[str, list[tuple[int, str]]] = {}
+    for c in chunks:
+        for line in c.text.split("\n"):
+            if record_label(line):
+                rows.setdefault(record_label(line), []).append((c.metadata["chunk_index"], line))
+    split_rows = {k for k, v in rows.items() if len({i for i, _ in v}) > 1}
+    assert split_rows, "no row spans two chunks: the test no longer tests anything"
+
+    r = retriever(index, embedder, "hybrid", k=5)
+    checked = 0
+    for label in sorted(split_rows):
+        for hit in r.search(f"{label} element facts").hits:
+            idx = int(hit.metadata["chunk_index"])
+            labels = {record_label(line) for line in hit.text.split("\n")} - {""}
+            for other in labels & split_rows:
+                near = [line for i, line in rows[other] if abs(i - idx) <= 1]
+                for line in near:
+                    assert line in hit.text.split("\n"), (other, line[:60])
+                checked += 1
+    assert checked >= len(split_rows)
+    index.close()

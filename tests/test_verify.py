@@ -323,3 +323,26 @@ def test_a_claim_whose_object_refers_back_is_read_with_the_claim_before_it(embed
     wrong = answer.replace("Georges Urbain", "Carl Gustaf Mosander")
     v = verify_answer(wrong, {1: record}, embed=embed)
     assert [c.status for c in v.claims] == ["verified", "removed"]
+
+
+def test_an_insight_bullet_with_a_wrong_figure_gives_way_to_its_sources_sentence(embed) -> None:
+    """With `quote_floor`, a bullet verification would remove for a misread figure becomes the
+    sentence of its source it was closest to, verbatim, under its own label; a bullet close to
+    no sentence is still removed."""
+    draft = (
+        "### What does the quota mean for supply?\n"
+        "- **Quota growth**: China raised its 2024 mining quota to 290,000 tonnes [1].\n"
+        "- **Investor appetite**: Investors are flocking to rare earth equities worldwide [1]."
+    )
+    removed = verify_answer(draft, PASSAGES, embed=embed)
+    assert [c.status for c in removed.claims[1:]] == ["removed", "removed"]
+
+    quoted = verify_answer(draft, PASSAGES, embed=embed, quote_floor=0.5)
+    first, second = quoted.claims[1:]
+    assert first.status == "repaired" and first.citations == [1]
+    assert "replaced by the sentence of [1]" in first.reason and "290,000" in first.reason
+    sentence = first.evidence[1]
+    assert sentence in PASSAGES[1] and "270,000" in sentence
+    assert f"- **Quota growth**: {sentence.rstrip('.')} [1]." in quoted.text
+    assert second.status == "removed"
+    assert "290,000" not in quoted.text and "flocking" not in quoted.text

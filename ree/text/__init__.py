@@ -1,6 +1,7 @@
 """Text utilities shared by ingest, rag and eval: one of each, so that they agree.
 
-- `split_sentences` (and `MARKER_RE`, the citation markers it keeps with their sentence);
+- `split_sentences` (and `MARKER_RE`, the citation markers it keeps with their sentence) and
+  `without_lead` (a document unit without its list marker and "Label:" lead);
 - `tokenize` (BM25 words) and `stem` (verification's word comparison);
 - `count_tokens` (cl100k, the unit of every token budget);
 - `normalize_date`, `date_to_int`, `MONTH_NAMES`, `YEAR_RE`, `YEAR_SPAN_RE` (the many
@@ -8,7 +9,7 @@
 """
 
 from ree.text.dates import MONTH_NAMES, YEAR_RE, YEAR_SPAN_RE, date_to_int, normalize_date
-from ree.text.sentences import MARKER_RE, split_sentences
+from ree.text.sentences import MARKER_RE, split_sentences, without_lead
 from ree.text.tokens import count_tokens
 from ree.text.words import stem, tokenize
 
@@ -23,4 +24,5 @@ __all__ = [
     "split_sentences",
     "stem",
     "tokenize",
+    "without_lead",
 ]

@@ -87,3 +87,16 @@ def _ends_sentence(text: str, punct_at: int, end: int) -> bool:
 
 # Where a number followed by "." is a list label: at the start, after a colon or after a sentence.
 _ENUM_LEAD_RE = re.compile(r"(?:^|[:.!?\]]|[:.!?]\s*\[\d+\])\s*$")
+
+
+_FOOTNOTE_MARK = re.compile(r"\^\d+\b")
+
+
+def without_lead(unit: str) -> str:
+    """A document unit as a sentence of its own: without the evidence's gap mark, its list
+    marker, its "Label:" lead ("- Equity: DoD agreed ...") and a PDF's footnote markers
+    ("China,^9 70%")."""
+    text = re.sub(r"^\s*(?:\.\.\.|…)\s*", "", unit.strip())
+    text = re.sub(r"^\s*(?:[-*+•]|\d{1,2}[.)])\s+", "", text)
+    text = re.sub(r"^\*{0,2}[^:*]{1,40}:\*{0,2}\s+(?=[A-Z])", "", text)
+    return _FOOTNOTE_MARK.sub("", text)
