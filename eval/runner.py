@@ -371,6 +371,15 @@ def outcome_counts(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     return {**counts, "quoted_share": counts["quoted"] / answered if answered else None}
 
 
+def figure_statements(answer: Any) -> list[tuple[str, list[int]]]:
+    """(statement, citations) whose figures must be in the cited passages: each shown sentence,
+    but a quoted fallback whole, as one statement (the quote of a record or of several sentences
+    ends with its one marker; split, its first sentences would cite nothing)."""
+    if answer.outcome == "quoted":
+        return [(answer.text, [c.n for c in answer.citations])]
+    return shown_statements(answer.text)
+
+
 def shown_statements(text: str) -> list[tuple[str, list[int]]]:
     """(sentence, citations) of the answer as shown, without the quarantine note."""
     from rag.claims import parse
@@ -457,10 +466,7 @@ def answer_item(engine: Any, item: QAItem, *, mode: str, k: int) -> dict[str, An
     retrieved = [p.source for p in answer.retrieved]
     figures = (
         unsupported_figures(
-            # a quote of several sentences is one statement: its marker ends the last one
-            [(answer.text, [c.n for c in answer.citations])]
-            if answer.outcome == "quoted"
-            else shown_statements(answer.text),
+            figure_statements(answer),
             texts,
             question=answer.standalone_question,
             documents=dict(answer.evidence_context),

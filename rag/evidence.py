@@ -36,7 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rag.question import HAS_KIND, answer_kind, question_parts
-from rag.records import Cell, is_notes_record, is_record, parse_records
+from rag.records import Cell, is_notes_record, is_record, parse_records, record_line
 from rag.retriever import Hit
 from ree.text import MONTH_NAMES, YEAR_SPAN_RE, count_tokens, split_sentences, tokenize
 
@@ -274,14 +274,12 @@ def _record_of(cells: list[Cell], scores: list[float], budget: int) -> str:
     used = count_tokens(f"{cells[0].label}: ")
     floor = WIDE_CELL_SHARE * max(scores)
     for k in sorted(range(len(cells)), key=lambda k: -scores[k]):
-        cost = count_tokens(f"{cells[k].header} = {cells[k].value}; ")
+        cost = count_tokens(f"{cells[k].entry}; ")
         if keep and (used + cost > budget or scores[k] < floor):
             continue
         keep.add(k)
         used += cost
-    return f"{cells[0].label}: " + "; ".join(
-        f"{c.header} = {c.value}" for k, c in enumerate(cells) if k in keep
-    )
+    return record_line([c for k, c in enumerate(cells) if k in keep])
 
 
 def _strip_record_titles(text: str, title: str) -> str:

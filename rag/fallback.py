@@ -43,6 +43,7 @@ from rag.records import (
     is_record,
     measures_of,
     parse_records,
+    record_line,
 )
 from rag.support import content_words, present, word_coverage
 from ree.text import YEAR_RE
@@ -169,7 +170,7 @@ def named_part(record: str, question: str, names: list[str]) -> str:
         return ""
     if _CHANGE.search(question) and _year_columns(cells) < min(2, _year_columns(all_cells)):
         return ""  # "how fast did it grow in 2024?" needs the 2023 column too
-    part = f"{cells[0].label}: " + "; ".join(f"{c.header} = {c.value}" for c in cells)
+    part = record_line(cells)
     part_words = content_words(part)
     if not all(present(w, part_words) for w in names) or lacks_measure(part, question):
         return ""

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from rag.lexicon import lexicon
@@ -55,9 +56,14 @@ class Cell:
     value: str
 
     @property
+    def entry(self) -> str:
+        """The cell without its row label: "discovered_by = Georges Urbain"."""
+        return f"{self.header} = {self.value}"
+
+    @property
     def line(self) -> str:
         """The cell as a one-cell record: "Lutetium: discovered_by = Georges Urbain"."""
-        return f"{self.label}: {self.header} = {self.value}"
+        return record_line([self])
 
     @property
     def quantities(self) -> list[Quantity]:
@@ -75,6 +81,12 @@ class RecordCheck:
     @property
     def has_records(self) -> bool:
         return bool(self.backed or self.wrong)
+
+
+def record_line(cells: Sequence[Cell]) -> str:
+    """Cells of one row as a record line under the first cell's row label:
+    "Lutetium: symbol = Lu; discovered_by = Georges Urbain"."""
+    return f"{cells[0].label}: " + "; ".join(c.entry for c in cells)
 
 
 def is_record(line: str) -> bool:

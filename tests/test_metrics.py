@@ -376,3 +376,20 @@ def test_unsupported_figures_are_counted_against_the_cited_passage() -> None:
     assert unsupported_figures(statement, passages, question, documents) == []
     assert unsupported_figures(statement, passages, question, {2: "Title 42 | other law"}) != []
     assert unsupported_figures(statement, passages) != []  # not given by any question
+
+
+def test_a_quoted_answer_is_one_statement_for_its_figures() -> None:
+    from types import SimpleNamespace
+
+    from eval.metrics import unsupported_figures
+    from eval.runner import figure_statements
+
+    passages = {1: "China mined 270,000 t in 2024. The world mined 390,000 t."}
+    text = 'The documents say: "China mined 270,000 t in 2024. The world mined 390,000 t." [1]'
+    quoted = SimpleNamespace(outcome="quoted", text=text, citations=[SimpleNamespace(n=1)])
+    written = SimpleNamespace(outcome="written", text=text, citations=[SimpleNamespace(n=1)])
+    assert figure_statements(quoted) == [(text, [1])]
+    assert unsupported_figures(figure_statements(quoted), passages) == []
+    # split into sentences, the quote's first sentence cites nothing and its figures count
+    assert len(figure_statements(written)) == 2
+    assert unsupported_figures(figure_statements(written), passages) != []

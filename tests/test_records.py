@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.records import blank_for, check_records, misread_in_prose, parse_records
+from rag.records import blank_for, check_records, misread_in_prose, parse_records, record_line
 
 USGS = (
     "Australia: mine production 2023 (estimated) = 16,000 t (note 12); mine production 2024 "
@@ -27,6 +27,14 @@ def test_cells_carry_row_label_and_column() -> None:
     nested = parse_records("Imports for consumption: Compounds and metals: 2020 = 8,300 t")
     assert nested[0].label == "Imports for consumption: Compounds and metals"
     assert parse_records("A sentence: no cells here.") == []
+
+
+def test_cells_of_one_row_make_a_record_that_parses_back() -> None:
+    cells = [c for c in parse_records(USGS) if c.label == "Australia"]
+    line = record_line(cells[1:])
+    assert line.startswith("Australia: mine production 2024 (estimated) = ")
+    assert parse_records(line) == cells[1:]
+    assert cells[0].line == record_line(cells[:1])
 
 
 @pytest.mark.parametrize(
