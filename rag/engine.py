@@ -208,7 +208,9 @@ class Engine:
         """Verify `text` against `passages`; `bind=False` keeps the question as the claims'
         frame but does not hold them to its dates and names (an insight may draw on background
         from other years); `quote_floor` > 0 lets a removed claim's closest passage sentence
-        stand in for it (`rag.verify.verify_answer`)."""
+        stand in for it (`rag.verify.verify_answer`). A brief answer's kept sentence (bound to
+        the question) is shown as its fuller source sentence when that adds the names or figures
+        it left out (REE_FULLER_SENTENCES)."""
         return verify_answer(
             text,
             {p.n: p.as_seen for p in passages},
@@ -219,6 +221,7 @@ class Engine:
             policy=self.settings.unsupported,
             documents={p.n: p.hit.chunk.doc_id for p in passages},
             quote_floor=quote_floor,
+            fuller=bind and self.settings.fuller_sentences,
         )
 
     # --- public API --------------------------------------------------------------------------

@@ -56,7 +56,11 @@ WIDE_RECORD_CELLS = 6
 #: ... and of those cells, only ones scoring at least this share of the row's best cell; a cell
 #: whose value is a link (an image URL) only when the question asks for one.
 WIDE_CELL_SHARE = 0.5
+#: A table's notes record (units and footnotes, 100-220 tokens for a USGS table) is shown by its
+#: units and the note closest to the question, then more notes up to this many tokens.
+NOTES_RECORD_TOKENS = 90
 _LINK = re.compile(r"^\s*(?:https?://|www\.)")
+_NOTE_HEADER = re.compile(r"(?i)^notes?\s*\d")
 _LINK_WORDS = re.compile(r"(?i)\b(?:url|link|image|photo|picture|website|web page)s?\b")
 #: A part shorter than this many words ("where", "and when") is scored with the whole question.
 MIN_PART_WORDS = 3
@@ -240,15 +244,20 @@ def narrow_records(texts: list[str], question: str, embed: Embed | None) -> list
     answers "who discovered europium?" loses to the row with the summary. Each cell already
     carries its row label and column header, so a row cut to its relevant cells still says
     which row and which column every figure belongs to. Narrow tables (the USGS rows, 3-8
-    cells, 50-80 tokens) are left whole."""
+    cells, 50-80 tokens) are left whole. A table's notes record keeps its units and the notes
+    closest to the question (`NOTES_RECORD_TOKENS`)."""
     wide: list[tuple[int, int, list[Cell]]] = []
     split = [t.split("\n") for t in texts]
     for i, lines in enumerate(split):
         for j, line in enumerate(lines):
-            if is_record(line) and not is_notes_record(line):
-                cells = parse_records(line)
-                if len(cells) >= WIDE_RECORD_CELLS and count_tokens(line) > WIDE_RECORD_TOKENS:
-                    wide.append((i, j, cells))
+            if not is_record(line):
+                continue
+            cells = parse_records(line)
+            notes = is_notes_record(line)
+            if (notes and count_tokens(line) > NOTES_RECORD_TOKENS) or (
+                len(cells) >= WIDE_RECORD_CELLS and count_tokens(line) > WIDE_RECORD_TOKENS
+            ):
+                wide.append((i, j, cells))
     if not wide:
         return texts
     pieces = [c.line for _, _, cells in wide for c in cells]
@@ -264,18 +273,29 @@ def narrow_records(texts: list[str], question: str, embed: Embed | None) -> list
             for k, c in enumerate(cells)
         ]
         at += len(cells)
-        split[i][j] = _record_of(cells, scores, WIDE_RECORD_TOKENS)
+        if is_notes_record(split[i][j]):
+            units = {k for k, c in enumerate(cells) if not _NOTE_HEADER.match(c.header)}
+            split[i][j] = _record_of(cells, scores, NOTES_RECORD_TOKENS, always=units)
+        else:
+            split[i][j] = _record_of(cells, scores, WIDE_RECORD_TOKENS)
     return ["\n".join(lines) for lines in split]
 
 
-def _record_of(cells: list[Cell], scores: list[float], budget: int) -> str:
-    """The record line of the best-scoring cells that fit `budget` tokens, in table order."""
-    keep: set[int] = set()
-    used = count_tokens(f"{cells[0].label}: ")
-    floor = WIDE_CELL_SHARE * max(scores)
-    for k in sorted(range(len(cells)), key=lambda k: -scores[k]):
+def _record_of(
+    cells: list[Cell], scores: list[float], budget: int, always: set[int] | None = None
+) -> str:
+    """The record line of the best-scoring cells that fit `budget` tokens, in table order: the
+    cells `always` (a notes record's units) and the best other cell whatever their cost."""
+    always = always or set()
+    keep = set(always)
+    used = count_tokens(f"{cells[0].label}: ") + sum(
+        count_tokens(f"{cells[k].entry}; ") for k in always
+    )
+    rest = set(range(len(cells))) - always
+    floor = WIDE_CELL_SHARE * max((scores[k] for k in rest), default=0.0)
+    for k in sorted(rest, key=lambda k: -scores[k]):
         cost = count_tokens(f"{cells[k].entry}; ")
-        if keep and (used + cost > budget or scores[k] < floor):
+        if keep - always and (used + cost > budget or scores[k] < floor):
             continue
         keep.add(k)
         used += cost

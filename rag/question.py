@@ -501,7 +501,9 @@ _KINDS = (
         re.compile(
             r"\b(?:how (?:much|many|large|big|fast)|what (?:share|percent\w*|price|value|amount|"
             r"tonnage|number)|by how much|what (?:is|was|are|were) (?:the |its |their )?"
-            r"(?:[\w-]+ ){0,4}(?:price|share|percentage|amount|value|number|tonnage|capacity|total)s?)\b",
+            r"(?:[\w.'’-]+ ){0,5}(?:price|share|percentage|amount|value|number|tonnage|capacity|total"
+            r"|production|output|reserve|export|import|reliance|consumption)s?"
+            r"|what (?:[\w-]+ ){0,3}(?:reserves|production|output|exports|imports) (?:does|did|do)\b)\b",
             re.I,
         ),
         "figure",

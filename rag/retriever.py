@@ -19,6 +19,12 @@ only if a commit landed mid-search (the mask no longer lines up with the ids). `
 35-470 ms per query against ~2 ms unfiltered, hence the last resort. Every path ends in the same
 check of each chunk's metadata against the filter, so a path can be fast but never wrong.
 
+A chunk that is only a table's notes record (units and footnotes: "Salient Statistics, notes: t =
+metric tons; note 2 = ...") goes after every other candidate: its long generic text matches
+most questions about its table, and it took a slot of five from the rows that hold the figures
+(the exports row for "how do U.S. exports compare with mine production?"); the footnotes are
+also on the page's text, and evidence shows a record's units from its notes when they are hit.
+
 Relevance signal, `RetrievalResult.relevance` (the engine refuses below REE_MIN_RELEVANCE):
     relevance = best cosine(query, returned chunk) * (FLOOR + (1 - FLOOR) * coverage)
 with FLOOR = `COVERAGE_FLOOR` = 0.25 and `coverage` the share of the question's exact terms
@@ -53,7 +59,7 @@ from pydantic import ConfigDict, PrivateAttr
 
 from rag.filters import Filters, ResolvedFilter, resolve
 from rag.fusion import DEDUP_THRESHOLD, EXACT_BOOST, RRF_K, diversify, exact_terms, exactness, rrf
-from rag.records import record_label
+from rag.records import is_notes_record, record_label
 from ree.index import Chunk, Index
 from ree.settings import Settings
 from ree.text import MONTH_NAMES, split_sentences, tokenize
@@ -131,6 +137,12 @@ def coverage_of(query: str, chunks: list[Chunk]) -> float:
             tokenize(f"{c.embed_text}\n{c.text}\n{meta.get('title', '')}\n{source}\n{date_words}")
         )
     return sum(t in seen for t in terms) / len(terms)
+
+
+def is_notes_chunk(chunk: Chunk) -> bool:
+    """Whether a chunk holds nothing but a table's notes record (units and footnotes)."""
+    lines = [line for line in chunk.text.split("\n") if line.strip()]
+    return bool(lines) and all(is_notes_record(line) for line in lines)
 
 
 class HybridRetriever(BaseRetriever):
@@ -281,6 +293,7 @@ class HybridRetriever(BaseRetriever):
         ordered = sorted(scores, key=lambda c: -scores[c])
         chunks = self.index.docstore.get_chunks(ordered)  # only live chunks survive
         ordered = [cid for cid in ordered if cid in chunks and flt.accepts(chunks[cid].metadata)]
+        ordered.sort(key=lambda c: is_notes_chunk(chunks[c]))  # stable: rank kept otherwise
         picked = diversify(
             ordered,
             {c: chunks[c].text for c in ordered},

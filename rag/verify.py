@@ -25,7 +25,11 @@ applies that rule claim by claim and rebuilds the Markdown:
   in its section for words and meaning (never for figures);
 - headings, and sentences that state no fact ("The documents do not say ...", "Here are the key
   points:") are "structural": kept as written, without markers;
-- a heading whose claims were all removed goes too; blank lines are tidied.
+- a heading whose claims were all removed goes too; blank lines are tidied;
+- with `fuller=True` (brief answers), a kept claim resting on one source sentence that says
+  what the claim says plus names or figures the claim left out is shown as that sentence
+  (`_Judge._fuller`): the small model shortens "The Mt Weld mine, near Laverton in Western
+  Australia, ..." to "Lynas' mine is in Western Australia" and the analyst loses the mine.
 
 Nothing here decides refusal: an empty `Verification.text` is a valid result for the caller to
 act on. Not handled: merging facts from passages the claim did not cite, rewriting claim text.
@@ -42,7 +46,7 @@ import numpy as np
 
 from rag.claims import Block, Claim, parse, render
 from rag.elements import name_symbols
-from rag.numbers import extract_quantities
+from rag.numbers import extract_quantities, holds_quantity
 from rag.question import Constraints, other_date, question_constraints, unmet_constraint
 from rag.records import is_record
 from rag.support import (
@@ -52,10 +56,11 @@ from rag.support import (
     SupportScore,
     SupportScorer,
     content_words,
+    present,
     stem,
     with_context,
 )
-from ree.text import without_lead
+from ree.text import split_sentences, without_lead
 
 #: Least words-and-meaning score (before penalties) of a passage added to a claim's citations.
 #: Measured on the eval drafts: passages that truly complete a claim score 0.58-0.81 on their own,
@@ -65,6 +70,11 @@ COMPLETING_BASE = 0.55
 #: fragment says nothing, a paragraph-long run-on is not a bullet.
 MIN_QUOTE_WORDS = 6
 MAX_QUOTE_WORDS = 45
+#: A fuller source sentence stands in for a kept claim only if it covers at least this share of
+#: the claim's own words (those the question does not give) and is at most `FULLER_EXTRA_WORDS`
+#: longer: a paraphrase of the sentence, not a claim that drew on a long sentence for one fact.
+FULLER_COVERAGE = 0.7
+FULLER_EXTRA_WORDS = 14
 
 Status = Literal["verified", "repaired", "removed", "unsupported", "structural"]
 #: The statuses of a claim the user sees with its citations.
@@ -98,6 +108,15 @@ ANAPHORA = re.compile(
 #: it", "The DoD funded them").
 _REFERS_BACK = re.compile(r"\s(?:it|them|him|her)\b(?!\s+(?:is|was|has)\b)", re.IGNORECASE)
 _MARKER_NUMBER = re.compile(r"\[(\d+)\]")
+_YES_NO = re.compile(r"(?i)^\s*(?:yes|no)\b")
+#: A sentence that leans on the one before it, or an item of a list, is not shown on its own.
+_DEPENDENT = re.compile(
+    r"^(?:\(|[a-z]|(?:It|Its|They|Their|This|These|That|Those|He|She|Such|The same|And|But|So"
+    r"|Also|Yet|Or|Then|Here|There)\b)"
+)
+_LOWER_LEAD = re.compile(r"^[^:]{1,30}: [a-z]")
+#: A heading run into its first sentence: "Electric Vehicles (EVs) The tariff rate ...".
+_RUN_IN = re.compile(r"[\w)] (?:The|A|An) [a-z]")
 _TURN = re.compile(r"\b(?:but|however|although|though|while|whereas|yet|except)\b|;", re.I)
 _GENERIC = (
     "here below summary summarize summarise sum overall key points takeaways insights findings "
@@ -182,6 +201,7 @@ def verify_answer(
     document_context: Mapping[int, str] | None = None,
     bind_constraints: bool = True,
     quote_floor: float = 0.0,
+    fuller: bool = False,
 ) -> Verification:
     """Verify `text` against `passages` (marker number -> passage text); see the module notes.
 
@@ -192,7 +212,9 @@ def verify_answer(
     title, date and file name) counts as part of each passage; `bind_constraints=False` keeps the
     frame but drops the constraints. `quote_floor` > 0 puts, in place of a claim that would be
     removed, the passage sentence it was closest to when that closeness reaches the floor
-    (`_Judge._source_sentence`; insight bullets)."""
+    (`_Judge._source_sentence`; insight bullets). `fuller` shows a kept claim as its one source
+    sentence when that sentence adds the names or figures the claim left out (`_Judge._fuller`;
+    brief answers)."""
     blocks = parse(text)
     contexts = claim_contexts(blocks)
     scorer = SupportScorer(embed)
@@ -201,7 +223,7 @@ def verify_answer(
     grounds = Grounds.of(
         passages, question, document_context, documents=documents, bind=bind_constraints
     )
-    judge = _Judge(grounds, scorer, policy, threshold, quote_floor)
+    judge = _Judge(grounds, scorer, policy, threshold, quote_floor, fuller)
 
     verdicts: list[ClaimVerdict] = []
     heading_verdicts: dict[int, ClaimVerdict] = {}
@@ -332,9 +354,11 @@ class _Judge:
         policy: Literal["remove", "mark"],
         threshold: float,
         quote_floor: float = 0.0,
+        fuller: bool = False,
     ) -> None:
         self.grounds = grounds
         self.quote_floor = quote_floor
+        self.fuller = fuller
         self.quoted: set[str] = set()  # passage sentences already standing in for a claim
         self.passages = grounds.passages
         self.documents = grounds.documents
@@ -464,11 +488,79 @@ class _Judge:
         status: Status,
         reason: str,
         scores: dict[int, SupportScore],
-    ) -> tuple[ClaimVerdict, Claim]:
+    ) -> tuple[ClaimVerdict, Claim | None]:
         evidence = {n: scores[n].best_sentence for n in citations}
+        if len(citations) == 1 and (fuller := self._fuller(claim, scores[citations[0]])):
+            self.quoted.add(fuller)
+            reason += f"; shown as the fuller sentence of [{citations[0]}]"
+            verdict = ClaimVerdict(claim.text + claim.end, citations, status, reason, evidence)
+            body = fuller.rstrip()
+            return verdict, Claim(body.rstrip(".!?").rstrip(), citations, body[-1])
+        if self._said_fuller(claim.text):
+            reason += "; not shown: a fuller sentence before it says it"
+            return ClaimVerdict(claim.text + claim.end, citations, status, reason, evidence), None
         verdict = ClaimVerdict(claim.text + claim.end, citations, status, reason, evidence)
         sources = " ".join(self.passages[n] for n in citations)
         return verdict, Claim(name_symbols(claim.text, sources), citations, claim.end)
+
+    def _said_fuller(self, text: str) -> bool:
+        """Whether a fuller sentence shown before (`_fuller`) already says claim `text`: its
+        words and every figure ("... in 2024, while the non-EV rate rises to 25% in 2026")."""
+        if not self.fuller or not self.quoted:
+            return False
+        own = content_words(text)
+        figures = extract_quantities(text)
+        for shown in self.quoted:
+            words = content_words(shown)
+            if sum(present(w, words) for w in own) >= 0.9 * len(own) and all(
+                holds_quantity(q, shown) for q in figures
+            ):
+                return True
+        return False
+
+    def _fuller(self, claim: Claim, score: SupportScore) -> str:
+        """The source sentence a kept claim rests on, when it says what the claim says and adds
+        names or figures the claim left out (and the question did not give); "" otherwise.
+        Never a record, a lead-in, a sentence already shown, or a yes/no answer's sentence."""
+        if not self.fuller:
+            return ""
+        sentence = " ".join(without_lead(score.best_sentence).split())
+        words = len(sentence.split())
+        if (
+            not sentence
+            or _LOWER_LEAD.match(sentence)  # "Funding: the Australian Government ...": a list item
+            or sentence in self.quoted
+            or sentence[-1] not in ".!?"
+            or ANAPHORA.match(claim.text)  # "This is about 69%": its context says what "this" is
+            or _DEPENDENT.match(sentence)  # "It reports ...", "And up to now ...", "(iii) The ..."
+            or _RUN_IN.search(sentence)  # "Electric Vehicles (EVs) The tariff rate ..."
+            or not MIN_QUOTE_WORDS <= words <= MAX_QUOTE_WORDS
+            or words > len(claim.text.split()) + FULLER_EXTRA_WORDS
+            or len(split_sentences(sentence)) > 1  # a unit of two ("... respectively. ^4 REO ...")
+            or is_record(sentence)
+            or _MARKER_NUMBER.search(sentence)
+            or _YES_NO.match(claim.text)
+        ):
+            return ""
+        asked = self.grounds.frame.words
+        own = {w: name for w, name in content_words(claim.text).items() if w not in asked}
+        source = content_words(sentence)
+        if not own or sum(present(w, source) for w in own) < FULLER_COVERAGE * len(own):
+            return ""
+        if any(not present(w, source) for w, name in own.items() if name):
+            return ""  # a name of the claim the sentence does not hold: another fact
+        figures = [
+            q for q in extract_quantities(claim.text) if q not in self.grounds.frame.quantities
+        ]
+        if any(not holds_quantity(q, sentence) for q in figures):
+            return ""
+        new_names = [w for w, name in source.items() if name and w not in own and w not in asked]
+        new_figures = [
+            q
+            for q in extract_quantities(sentence)
+            if not holds_quantity(q, claim.text) and q not in self.grounds.frame.quantities
+        ]
+        return sentence if new_names or new_figures else ""
 
 
 def _why_unsupported(valid: list[int], scores: dict[int, SupportScore], threshold: float) -> str:

@@ -102,6 +102,11 @@ class Settings(BaseSettings):
         "sentence of its source it was closest to, when their words-and-meaning score reaches "
         "this (0 = remove it).",
     )
+    fuller_sentences: bool = Field(
+        True,
+        description="A brief answer's sentence that leaves out names or figures of the one "
+        "source sentence it paraphrases is shown as that source sentence.",
+    )
     section_tokens: int = Field(
         160, ge=40, description="Generation cap per In-Depth Insights section or brief part."
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from rag.evidence import build_evidence, passage_label, render_sources
 from rag.retriever import Hit
@@ -204,3 +205,35 @@ def test_a_unit_two_passages_share_is_shown_once():
     rendered = render_sources(build_evidence([a, b], "Where does Lynas mine and process?", 300))
     assert rendered.count(shared) == 1
     assert "Malaysia" in rendered and "Kalgoorlie" in rendered
+
+
+def test_a_tables_notes_show_their_units_and_the_notes_asked_about(embedder):
+    """The real USGS salient statistics notes record (units and ten footnotes, ~220 tokens)
+    took half the budget of every question about the table; it is shown by its units and the
+    notes closest to the question, within `NOTES_RECORD_TOKENS`."""
+    from pathlib import Path
+
+    from ingest.loaders import load_document
+    from rag.evidence import NOTES_RECORD_TOKENS
+    from rag.records import is_notes_record, parse_records
+
+    pdf = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "usgs_mcs2025_rare_earths.pdf"
+    if not pdf.exists():
+        pytest.skip("shared corpus file missing: usgs_mcs2025_rare_earths.pdf")
+    doc = load_document(pdf)
+    notes = next(
+        s.text.strip()
+        for s in doc.sections
+        if s.kind == "record" and is_notes_record(s.text.strip()) and "Salient" in s.text
+    )
+    assert count_tokens(notes) > 2 * NOTES_RECORD_TOKENS
+    embed = lambda texts: np.asarray(embedder.embed_documents(texts))  # noqa: E731
+    asked = "What was total domestic production of rare-earth compounds in 2023 and 2024?"
+    shown = build_evidence([hit(notes, title="Rare Earths")], asked, 400, embed=embed)[0].text
+    assert count_tokens(shown) < count_tokens(notes) - NOTES_RECORD_TOKENS
+    cells = parse_records(shown)
+    original = parse_records(notes)
+    assert {(c.header, c.value) for c in cells} < {(c.header, c.value) for c in original}
+    units = [c for c in original if not c.header.lower().startswith("note")]
+    assert units and all(c in cells for c in units)  # "t = metric tons ..." always
+    assert any("domestic production" in c.value for c in cells)  # the note asked about

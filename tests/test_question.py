@@ -197,6 +197,30 @@ def test_money_questions_need_a_sum_of_money() -> None:
     assert answer_kind("What price floor did DoD agree?") == "figure"
 
 
+def test_a_question_naming_a_measure_asks_for_its_figure() -> None:
+    """ "What was U.S. production in 1984?" asks for a tonnage as "how much" does: a blank cell
+    read as an answer ("Nigeria has not available reserves") gives none."""
+    reserves = "What rare earth reserves does USGS estimate for Nigeria?"
+    for question in (
+        reserves,
+        "What was U.S. rare earth production in 1984 according to the USGS historical statistics?",
+        "What was the world's total rare earth production in 1992?",
+        "What was U.S. net import reliance for rare-earth compounds and metals in 2024?",
+        "What were U.S. rare earth exports in 1980, per DS140?",
+    ):
+        assert answer_kind(question) == "figure", question
+    assert not answers_kind(
+        reserves, "The USGS estimates that Nigeria has not available reserves [1]."
+    )
+    assert answers_kind(reserves, "Nigeria's reserves are 30,000,000 t [1].")
+    for question in (
+        "What did China agree to do about the export controls it announced on October 9, 2025?",
+        "What are the strategic implications of the proclamation's finding on production?",
+        "What does the sequence of China's export controls since 2023 suggest?",
+    ):
+        assert answer_kind(question) != "figure", question
+
+
 def test_answers_kind() -> None:
     assert answers_kind("How much did Australia mine in 2024?", "Australia mined 13,000 t [1].")
     assert not answers_kind("How much did Australia mine in 2024?", "Australia mined in 2024 [1].")

@@ -577,21 +577,28 @@ WIKI_CSV = (
 )
 
 
-def test_a_record_hit_carries_its_whole_row(tmp_path, embedder_home, embedder) -> None:
-    """The element table's rows are cut into column groups, and a chunk boundary falls inside
-    rows: a hit on one group must bring the row's other groups from the chunks beside it."""
+def index_of_one(path: Path, tmp_path: Path, embedder_home: Path) -> Index:
+    """A real index of one shared-corpus file, ingested by the real pipeline (skips if absent)."""
     from ingest import ingest_paths
-    from rag.records import record_label
 
-    if not WIKI_CSV.exists():
-        pytest.skip("shared corpus file missing: wikipedia_rare_earth_elements_summaries.csv")
+    if not path.exists():
+        pytest.skip(f"shared corpus file missing: {path.name}")
     pipeline_embedder(embedder_home)
     folder = tmp_path / "docs"
     folder.mkdir()
-    (folder / WIKI_CSV.name).write_bytes(WIKI_CSV.read_bytes())
+    (folder / path.name).write_bytes(path.read_bytes())
     settings = make_settings(tmp_path / "home")
     index = Index(settings, "ree")
     ingest_paths([folder], settings=settings, index=index, progress=False)
+    return index
+
+
+def test_a_record_hit_carries_its_whole_row(tmp_path, embedder_home, embedder) -> None:
+    """The element table's rows are cut into column groups, and a chunk boundary falls inside
+    rows: a hit on one group must bring the row's other groups from the chunks beside it."""
+    from rag.records import record_label
+
+    index = index_of_one(WIKI_CSV, tmp_path, embedder_home)
     chunks = sorted(index.docstore.iter_chunks(), key=lambda c: c.metadata["chunk_index"])
     rows: dict[str, list[tuple[int, str]]] = {}
     for c in chunks:
@@ -613,4 +620,36 @@ def test_a_record_hit_carries_its_whole_row(tmp_path, embedder_home, embedder) -
                     assert line in hit.text.split("\n"), (other, line[:60])
                 checked += 1
     assert checked >= len(split_rows)
+    index.close()
+
+
+USGS_PDF = WIKI_CSV.parent / "usgs_mcs2025_rare_earths.pdf"
+
+
+def test_a_tables_notes_never_take_a_rows_place(tmp_path, embedder_home, embedder) -> None:
+    """The USGS tables' notes records (units and footnotes) are chunks of their own whose long
+    text matched most table questions and took a slot from the rows holding the figures: a
+    notes-only chunk comes after every other candidate."""
+    from rag.retriever import is_notes_chunk
+
+    index = index_of_one(USGS_PDF, tmp_path, embedder_home)
+    chunks = list(index.docstore.iter_chunks())
+    notes = [c for c in chunks if is_notes_chunk(c)]
+    assert notes, "no notes-only chunk: the test no longer tests anything"
+    assert len(chunks) - len(notes) >= 5
+    r = retriever(index, embedder, "hybrid", k=5, max_per_doc=5)
+    notes_ids = {c.id for c in notes}
+    questions = [
+        "How do 2024 U.S. exports of ores and compounds compare with mine production?",
+        "What was U.S. net import reliance for rare-earth compounds and metals in 2024?",
+        "How much rare earth concentrate did the United States produce in 2021?",
+        "What are Australia's rare earth reserves, in metric tons of REO equivalent?",
+    ]
+    for q in questions:
+        ids = all_ids(r.search(q))
+        assert len(ids) >= 5
+        assert not notes_ids & set(ids), q
+    # a notes chunk is still found when nothing else is left to return
+    every = retriever(index, embedder, "hybrid", k=len(chunks), max_per_doc=len(chunks))
+    assert notes_ids <= set(all_ids(every.search(questions[0])))
     index.close()

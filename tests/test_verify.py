@@ -346,3 +346,39 @@ def test_an_insight_bullet_with_a_wrong_figure_gives_way_to_its_sources_sentence
     assert f"- **Quota growth**: {sentence.rstrip('.')} [1]." in quoted.text
     assert second.status == "removed"
     assert "290,000" not in quoted.text and "flocking" not in quoted.text
+
+
+def test_a_brief_sentence_that_drops_its_sources_specifics_is_shown_as_the_source(embed) -> None:
+    """With `fuller`, a kept sentence that says part of its one source sentence, without the
+    mine's name or the second figure, is shown as that sentence; a sentence the fuller one
+    already says goes; a sentence with nothing left out, and one leaning on the one before
+    ("This ..."), stay as written."""
+    question = "Where is Lynas' mine, and how much NdPr oxide did Lynas produce in fiscal 2024?"
+    draft = (
+        "Lynas' mine is in Western Australia [2]. Lynas produced 10,900 tonnes of NdPr oxide in "
+        "fiscal year 2024 [2]."
+    )
+    plain = verify_answer(draft, PASSAGES, embed=embed, question=question)
+    assert "Mount Weld" not in plain.text and "8,600" not in plain.text
+    fuller = verify_answer(draft, PASSAGES, embed=embed, question=question, fuller=True)
+    assert [c.status for c in fuller.claims] == ["verified", "verified"]
+    assert "Mount Weld mine in Western Australia" in fuller.text  # the source's own sentence
+    assert "up from 8,600 tonnes" in fuller.text
+    assert all(c.evidence[2] in PASSAGES[2] for c in fuller.claims)
+    assert fuller.text.count("[2]") == 2
+
+    again = "The 2024 quota was 270,000 tonnes [1]. The 2024 quota was 270,000 tonnes, up 5.9% [1]."
+    said = verify_answer(
+        again, PASSAGES, embed=embed, question="What was the 2024 quota?", fuller=True
+    )
+    assert said.text.count("270,000") == 1 and "5.9%" in said.text  # said once, fully
+    assert "not shown: a fuller sentence before it says it" in said.claims[1].reason
+
+    exact = "The smelting and separation quota was set at 254,000 tonnes [1]."
+    kept = verify_answer(
+        exact, PASSAGES, embed=embed, question="What was the smelting quota?", fuller=True
+    )
+    assert kept.text == exact
+    leaning = f"{exact} This is China's 2024 rare earth mining quota [1]."
+    lean = verify_answer(leaning, PASSAGES, embed=embed, fuller=True)
+    assert lean.text == leaning and "270,000" not in lean.text
