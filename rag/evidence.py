@@ -246,7 +246,7 @@ def narrow_records(texts: list[str], question: str, embed: Embed | None) -> list
     which row and which column every figure belongs to. Narrow tables (the USGS rows, 3-8
     cells, 50-80 tokens) are left whole. A table's notes record keeps its units and the notes
     closest to the question (`NOTES_RECORD_TOKENS`)."""
-    wide: list[tuple[int, int, list[Cell]]] = []
+    wide: list[tuple[int, int, list[Cell], bool]] = []  # (passage, line, cells, notes record?)
     split = [t.split("\n") for t in texts]
     for i, lines in enumerate(split):
         for j, line in enumerate(lines):
@@ -257,15 +257,15 @@ def narrow_records(texts: list[str], question: str, embed: Embed | None) -> list
             if (notes and count_tokens(line) > NOTES_RECORD_TOKENS) or (
                 len(cells) >= WIDE_RECORD_CELLS and count_tokens(line) > WIDE_RECORD_TOKENS
             ):
-                wide.append((i, j, cells))
+                wide.append((i, j, cells, notes))
     if not wide:
         return texts
-    pieces = [c.line for _, _, cells in wide for c in cells]
+    pieces = [c.line for _, _, cells, _ in wide for c in cells]
     cos = _cosines([question], pieces, embed)[0]
     asked = set(tokenize(question))
     links_asked = bool(_LINK_WORDS.search(question))
     at = 0
-    for i, j, cells in wide:
+    for i, j, cells, notes in wide:
         scores = [
             0.0
             if _LINK.match(c.value) and not links_asked
@@ -273,7 +273,7 @@ def narrow_records(texts: list[str], question: str, embed: Embed | None) -> list
             for k, c in enumerate(cells)
         ]
         at += len(cells)
-        if is_notes_record(split[i][j]):
+        if notes:
             units = {k for k, c in enumerate(cells) if not _NOTE_HEADER.match(c.header)}
             split[i][j] = _record_of(cells, scores, NOTES_RECORD_TOKENS, always=units)
         else:

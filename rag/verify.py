@@ -75,6 +75,9 @@ MAX_QUOTE_WORDS = 45
 #: longer: a paraphrase of the sentence, not a claim that drew on a long sentence for one fact.
 FULLER_COVERAGE = 0.7
 FULLER_EXTRA_WORDS = 14
+#: A later claim whose words a fuller sentence shown before holds at this share (and all its
+#: figures) is not shown again.
+SAID_COVERAGE = 0.9
 
 Status = Literal["verified", "repaired", "removed", "unsupported", "structural"]
 #: The statuses of a claim the user sees with its citations.
@@ -438,24 +441,24 @@ class _Judge:
         n = max(pool, key=lambda k: scores[k].base)
         score = scores[n]
         sentence = " ".join(without_lead(score.best_sentence).split())
-        words = len(sentence.split())
-        if (
-            sentence in self.quoted
-            or score.unmet
-            or score.base < self.quote_floor
-            or not MIN_QUOTE_WORDS <= words <= MAX_QUOTE_WORDS
-            or is_record(sentence)
-            or sentence.endswith(":")
-            or _MARKER_NUMBER.search(sentence)
-        ):
+        if score.unmet or score.base < self.quote_floor or not self._can_stand_in(sentence):
             return None
-        body = sentence.rstrip()
-        end = body[-1] if body[-1] in ".!?" else "."
-        body = body.rstrip(".!?").rstrip()
         self.quoted.add(sentence)
         reason = f"replaced by the sentence of [{n}] it was closest to ({score.base:.2f}): {why}"
         verdict = ClaimVerdict(claim.text + claim.end, [n], "repaired", reason, {n: sentence})
-        return verdict, Claim(body, [n], end)
+        return verdict, _as_claim(sentence, [n])
+
+    def _can_stand_in(self, sentence: str) -> bool:
+        """Whether a passage sentence may be shown in a claim's place: not yet shown, 6-45
+        words, not a table record, a lead-in ("... as follows:") or a sentence citing sources."""
+        return (
+            bool(sentence)
+            and sentence not in self.quoted
+            and MIN_QUOTE_WORDS <= len(sentence.split()) <= MAX_QUOTE_WORDS
+            and not is_record(sentence)
+            and not sentence.endswith(":")
+            and not _MARKER_NUMBER.search(sentence)
+        )
 
     def _completing_passage(
         self, claim: Claim, valid: list[int], scores: dict[int, SupportScore], context: str
@@ -494,8 +497,7 @@ class _Judge:
             self.quoted.add(fuller)
             reason += f"; shown as the fuller sentence of [{citations[0]}]"
             verdict = ClaimVerdict(claim.text + claim.end, citations, status, reason, evidence)
-            body = fuller.rstrip()
-            return verdict, Claim(body.rstrip(".!?").rstrip(), citations, body[-1])
+            return verdict, _as_claim(fuller, citations)
         if self._said_fuller(claim.text):
             reason += "; not shown: a fuller sentence before it says it"
             return ClaimVerdict(claim.text + claim.end, citations, status, reason, evidence), None
@@ -512,7 +514,7 @@ class _Judge:
         figures = extract_quantities(text)
         for shown in self.quoted:
             words = content_words(shown)
-            if sum(present(w, words) for w in own) >= 0.9 * len(own) and all(
+            if sum(present(w, words) for w in own) >= SAID_COVERAGE * len(own) and all(
                 holds_quantity(q, shown) for q in figures
             ):
                 return True
@@ -525,20 +527,15 @@ class _Judge:
         if not self.fuller:
             return ""
         sentence = " ".join(without_lead(score.best_sentence).split())
-        words = len(sentence.split())
         if (
-            not sentence
-            or _LOWER_LEAD.match(sentence)  # "Funding: the Australian Government ...": a list item
-            or sentence in self.quoted
+            not self._can_stand_in(sentence)
             or sentence[-1] not in ".!?"
+            or _LOWER_LEAD.match(sentence)  # "Funding: the Australian Government ...": a list item
             or ANAPHORA.match(claim.text)  # "This is about 69%": its context says what "this" is
             or _DEPENDENT.match(sentence)  # "It reports ...", "And up to now ...", "(iii) The ..."
             or _RUN_IN.search(sentence)  # "Electric Vehicles (EVs) The tariff rate ..."
-            or not MIN_QUOTE_WORDS <= words <= MAX_QUOTE_WORDS
-            or words > len(claim.text.split()) + FULLER_EXTRA_WORDS
+            or len(sentence.split()) > len(claim.text.split()) + FULLER_EXTRA_WORDS
             or len(split_sentences(sentence)) > 1  # a unit of two ("... respectively. ^4 REO ...")
-            or is_record(sentence)
-            or _MARKER_NUMBER.search(sentence)
             or _YES_NO.match(claim.text)
         ):
             return ""
@@ -561,6 +558,13 @@ class _Judge:
             if not holds_quantity(q, claim.text) and q not in self.grounds.frame.quantities
         ]
         return sentence if new_names or new_figures else ""
+
+
+def _as_claim(sentence: str, citations: list[int]) -> Claim:
+    """A passage sentence shown as a claim citing `citations`, its end mark kept."""
+    body = sentence.rstrip()
+    end = body[-1] if body[-1] in ".!?" else "."
+    return Claim(body.rstrip(".!?").rstrip(), citations, end)
 
 
 def _why_unsupported(valid: list[int], scores: dict[int, SupportScore], threshold: float) -> str:
