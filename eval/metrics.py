@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from rag.numbers import normalize_numbers, unsupported_quantities
+from rag.numbers import normalize_numbers, number_words_as_digits, unsupported_quantities
 from rag.support import Frame, given_by_question
 from ree.text import MONTH_NAMES
 
@@ -234,9 +234,10 @@ def fold_dates(text: str) -> str:
 
 
 def _normalize_for_match(text: str) -> str:
-    """Fold spelling and dates, write ranges out ("1-2 kg" -> "1 to 2 kg"), rewrite numbers to a
-    canonical form and collapse whitespace."""
-    text = _RANGE.sub(r"\1 to \2", fold_dates(fold_spelling(text)))
+    """Fold spelling and dates, write ranges out ("1-2 kg" -> "1 to 2 kg"), write number words
+    as digits ("ten years" -> "10 years"), rewrite numbers to a canonical form and collapse
+    whitespace."""
+    text = _RANGE.sub(r"\1 to \2", number_words_as_digits(fold_dates(fold_spelling(text))))
     return " ".join(normalize_numbers(text).split())
 
 
@@ -269,7 +270,7 @@ def must_include_hits(answer: str, must_include: Sequence[str]) -> list[bool]:
     Both sides go through ``rag.numbers.normalize_numbers`` after ``fold_spelling`` and
     ``fold_dates``, so "25,300" matches "25300", "44 million" matches "44,000,000", "87%" matches
     "87 percent", "Bastnaesite" matches "bastnäsite", "October 24, 2025" matches
-    "24 October 2025" and "1-2 kg" matches "1 to 2 kg".
+    "24 October 2025", "1-2 kg" matches "1 to 2 kg" and "ten years" matches "10 years".
     A phrase must match whole words: "25300" does not hit "125300".
 
     Example: ``must_include_hits("Output was 25300 t, 87 percent", ["25,300", "87%", "Lynas"])``

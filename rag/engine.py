@@ -58,7 +58,7 @@ from rag.prompting import (
     section_prompt,
 )
 from rag.quarantine import quarantine_note, screen
-from rag.question import answers_kind, question_constraints, unmet_constraint
+from rag.question import answers_kind, names_in, question_constraints, unmet_constraint
 from rag.retriever import Hit, HybridRetriever, RetrievalResult
 from rag.support import content_words
 from rag.types import Answer, Brief, Citation, ClaimRecord, EvidenceShown, RetrievedPassage
@@ -72,6 +72,8 @@ from ree.text import count_tokens, split_sentences
 
 #: A second draft is written from at most this many passages (those that can answer).
 SECOND_CHANCE_PASSAGES = 2
+#: Documents x questions whose mentioned names `Engine._named_in_documents` keeps.
+NAMED_CACHE = 512
 
 
 def _model_name(model: Any) -> str:
@@ -96,6 +98,7 @@ class Engine:
         self.index = index or open_index(collection, self.settings)
         self.embedder = embedder or get_embedder()
         self.embed = EmbeddingMemo(self.embedder)  # shared by evidence, verification and eval
+        self._named: dict[tuple[str, tuple[str, ...]], str] = {}
         self._model = model
         self.retriever = HybridRetriever.from_settings(self.index, self.embedder, self.settings)
         self.refusal = refusal_text(self.settings.prompts_path)
@@ -204,13 +207,15 @@ class Engine:
         *,
         bind: bool = True,
         quote_floor: float = 0.0,
+        fuller: bool | None = None,
     ) -> Verification:
         """Verify `text` against `passages`; `bind=False` keeps the question as the claims'
         frame but does not hold them to its dates and names (an insight may draw on background
         from other years); `quote_floor` > 0 lets a removed claim's closest passage sentence
-        stand in for it (`rag.verify.verify_answer`). A brief answer's kept sentence (bound to
-        the question) is shown as its fuller source sentence when that adds the names or figures
-        it left out (REE_FULLER_SENTENCES)."""
+        stand in for it (`rag.verify.verify_answer`). A kept sentence is shown as its fuller
+        source sentence when that adds the names or figures it left out (REE_FULLER_SENTENCES):
+        by default only when bound (brief answers); `fuller=True` asks for it unbound too
+        (insight bullets), `fuller=False` turns it off."""
         return verify_answer(
             text,
             {p.n: p.as_seen for p in passages},
@@ -221,8 +226,27 @@ class Engine:
             policy=self.settings.unsupported,
             documents={p.n: p.hit.chunk.doc_id for p in passages},
             quote_floor=quote_floor,
-            fuller=bind and self.settings.fuller_sentences,
+            fuller=(bind if fuller is None else fuller) and self.settings.fuller_sentences,
+            named=self._named_in_documents(question, passages) if bind else None,
         )
+
+    def _named_in_documents(self, question: str, passages: list[Passage]) -> dict[int, str]:
+        """For each passage, the question's subject names its whole document mentions (the
+        binding check reads a document, not only its title); cached per document and question,
+        since every finished sentence of a streaming draft is verified again."""
+        constraints = question_constraints(question)
+        if not constraints.names:
+            return {}
+        out = {}
+        for p in passages:
+            key = (p.hit.chunk.doc_id, constraints.names)
+            if key not in self._named:
+                chunks = self.index.document_chunks(p.hit.chunk.doc_id)
+                if len(self._named) > NAMED_CACHE:
+                    self._named.clear()
+                self._named[key] = names_in(constraints, "\n".join(c.text for c in chunks))
+            out[p.n] = self._named[key]
+        return out
 
     # --- public API --------------------------------------------------------------------------
     def answer(
@@ -394,6 +418,7 @@ class Engine:
                     question,
                     bind=False,
                     quote_floor=self.settings.insight_quote_floor,
+                    fuller=True,
                 ).text
                 return renumber(tidy(verified), mapping)
 
@@ -414,7 +439,12 @@ class Engine:
                 enough=partial(bullet_beyond, limit=self.settings.section_bullets),
             )
             verification = self.verify(
-                draft, local, question, bind=False, quote_floor=self.settings.insight_quote_floor
+                draft,
+                local,
+                question,
+                bind=False,
+                quote_floor=self.settings.insight_quote_floor,
+                fuller=True,
             )
             section = renumber(tidy(verification.text), mapping)
             if section.startswith(shown) and len(section) > len(shown):

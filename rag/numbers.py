@@ -104,7 +104,9 @@ _WORDS = {w: i for i, w in enumerate(_NUMBER_WORDS.split(), start=1)}
 
 # case-insensitive: the eval harness casefolds before normalising ("a$1.65 billion")
 _CUR = r"(?i:(?:US|AU|A|CA|C|HK|NZ|S)?\$|€|£|¥|(?:USD|AUD|CAD|EUR|GBP|RMB|CNY|JPY)\s?)"
-_CUR_AFTER = r"\s?(?i:US\s+dollars?|dollars?|euros?|yuan|yen|USD|AUD|CAD|EUR|GBP|RMB|CNY|JPY)\b"
+_CUR_AFTER = (
+    r"\s?(?i:U\.?S\.?\s+dollars?|dollars?|euros?|yuan|yen|USD|AUD|CAD|EUR|GBP|RMB|CNY|JPY)\b"
+)
 _NUM = (
     r"(?:\d{1,3}(?:,\d{3})+(?!\d)|\d{1,3}(?:[\u2009\u202f\u00a0]\d{3})+(?!\d)|\d+)(?:\.\d+)?"
     r"|\.\d+"
@@ -170,6 +172,15 @@ class _Mention:
     end: int
     quantities: list[Quantity]
     canonical: str | None  # replacement text for normalize_numbers; None = leave as written
+
+
+_BARE_WORD_RE = re.compile(r"(?i)\b(?:" + "|".join(_WORDS) + r")\b")
+
+
+def number_words_as_digits(text: str) -> str:
+    """`text` with "one".."twelve" written as digits ("ten years" -> "10 years"): for comparing
+    what two texts say, where the number word and the digit state the same figure."""
+    return _BARE_WORD_RE.sub(lambda m: str(_WORDS[m.group(0).lower()]), text)
 
 
 def extract_quantities(text: str, *, number_words: bool = False) -> list[Quantity]:

@@ -459,6 +459,14 @@ def _date_in(date: DateConstraint, text: str) -> bool:
 _NAME_TOKEN = re.compile(r"[a-z0-9]+")
 
 
+def names_in(constraints: Constraints, text: str) -> str:
+    """The subject names of `constraints` that `text` (a whole document) mentions, one per line:
+    what a passage's document contributes to the name check of `unmet_constraint` beyond its
+    title. A speaker's remarks ("we have a dry tailings process") are about the company the
+    transcript names three paragraphs earlier."""
+    return "\n".join(n for n in subject_names(constraints.names) if _name_in(n, text.lower()))
+
+
 def _name_in(name: str, text: str) -> bool:
     """Every word of the name (acronyms with or without dots: "U.S." = "US") occurs in `text`."""
     words = [w for w in _NAME_TOKEN.findall(_fold_names(name.lower())) if w not in _NOT_NAMES]

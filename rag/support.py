@@ -130,6 +130,7 @@ def _content_words(text: str) -> tuple[tuple[str, bool], ...]:
     folded = _fold(text)
     for pattern, repl in _LEXICON.aliases:
         folded = pattern.sub(repl, folded)
+    folded = _DOTTED_ACRONYM.sub(lambda m: m.group(0).replace(".", ""), folded)
     words: dict[str, bool] = {}
     for token in _TOKEN_RE.findall(folded):
         for part in token.split("-"):
@@ -140,6 +141,11 @@ def _content_words(text: str) -> tuple[tuple[str, bool], ...]:
             key = stem(lower)
             words[key] = words.get(key, False) or name_like
     return tuple(words.items())
+
+
+#: An acronym written with dots ("M.P. Materials", "E.U."), read as the one word it is ("MP");
+#: "U.S." is an alias of the lexicon, folded before this.
+_DOTTED_ACRONYM = re.compile(r"(?<![\w.])(?:[A-Z]\.){2,}")
 
 
 def _fold(text: str) -> str:

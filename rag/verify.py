@@ -205,6 +205,7 @@ def verify_answer(
     bind_constraints: bool = True,
     quote_floor: float = 0.0,
     fuller: bool = False,
+    named: Mapping[int, str] | None = None,
 ) -> Verification:
     """Verify `text` against `passages` (marker number -> passage text); see the module notes.
 
@@ -217,14 +218,20 @@ def verify_answer(
     removed, the passage sentence it was closest to when that closeness reaches the floor
     (`_Judge._source_sentence`; insight bullets). `fuller` shows a kept claim as its one source
     sentence when that sentence adds the names or figures the claim left out (`_Judge._fuller`;
-    brief answers)."""
+    brief answers). `named` (marker number -> the question's names the passage's whole document
+    mentions, `rag.question.names_in`) meets the question's name constraint for that passage."""
     blocks = parse(text)
     contexts = claim_contexts(blocks)
     scorer = SupportScorer(embed)
     factual = [with_context(c.text, contexts[id(c)]) for b in blocks for c in b.claims]
     scorer.prepare(factual, list(passages.values()))
     grounds = Grounds.of(
-        passages, question, document_context, documents=documents, bind=bind_constraints
+        passages,
+        question,
+        document_context,
+        documents=documents,
+        bind=bind_constraints,
+        named=named,
     )
     judge = _Judge(grounds, scorer, policy, threshold, quote_floor, fuller)
 
@@ -313,6 +320,7 @@ class Grounds:
     contexts: Mapping[int, str]  # n -> the document's title, date and file name
     frame: Frame
     constraints: Constraints
+    named: Mapping[int, str] = field(default_factory=dict)  # n -> names its document mentions
 
     @classmethod
     def of(
@@ -323,6 +331,7 @@ class Grounds:
         *,
         documents: Mapping[int, str] | None = None,
         bind: bool = True,
+        named: Mapping[int, str] | None = None,
     ) -> Grounds:
         return cls(
             passages,
@@ -330,6 +339,7 @@ class Grounds:
             contexts or {},
             Frame.of(question) if question else NO_FRAME,
             question_constraints(question) if bind else Constraints(),
+            named or {},
         )
 
     def support(
@@ -341,7 +351,10 @@ class Grounds:
         passage = "\n".join(self.passages[n] for n in ns)
         document = "\n".join(self.contexts.get(n, "") for n in ns)
         score = scorer.score(claim, passage, context, frame=self.frame, document=document)
-        unmet = unmet_constraint(self.constraints, passage, document) or other_date(
+        # the names a passage's document mentions anywhere meet the question's name constraint
+        # (not its dates), but never count as the passage's words for the claim's support
+        named = "\n".join(self.named.get(n, "") for n in ns)
+        unmet = unmet_constraint(self.constraints, passage, f"{document}\n{named}") or other_date(
             self.constraints, score.best_sentence, claim, document
         )
         return replace(score, unmet=unmet) if unmet else score

@@ -104,8 +104,9 @@ class Settings(BaseSettings):
     )
     fuller_sentences: bool = Field(
         True,
-        description="A brief answer's sentence that leaves out names or figures of the one "
-        "source sentence it paraphrases is shown as that source sentence.",
+        description="A sentence of a brief answer or an In-Depth Insights bullet that leaves "
+        "out names or figures of the one source sentence it paraphrases is shown as that source "
+        "sentence.",
     )
     section_tokens: int = Field(
         160, ge=40, description="Generation cap per In-Depth Insights section or brief part."

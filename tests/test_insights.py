@@ -486,3 +486,34 @@ def test_a_section_stops_at_its_bullet_limit(sample_index, embedder) -> None:  #
     until_third = long_draft[: long_draft.index("- **Point three**") + len("- ")]
     per_section = len(re.findall(r"\S+\s*|\s+", until_third))
     assert model.streamed <= len(final.drafts) * per_section
+
+
+class _ShorteningChatModel(ScriptedChatModel):
+    """Writes the one bullet the packaged model wrote on i009: the MP price-floor sentence
+    without its $110/kg and its decade."""
+
+    def reply(self, messages) -> str:  # noqa: ANN001
+        prompt = str(messages[-1].content)
+        for n, body in re.findall(r"^\[(\d+)\][^\n]*\n(.*?)(?=^\[\d+\]|\Z)", prompt, re.M | re.S):
+            if "shifting price risk" in body:
+                return (
+                    "### Who carries the price risk of MP Materials' NdPr?\n"
+                    "- **Price risk**: The floor removes the downside for MP's NdPr, shifting "
+                    f"price risk to the US government [{n}]."
+                )
+        return "The indexed documents do not answer this question."
+
+
+def test_an_insight_bullet_that_drops_its_sources_figures_is_shown_as_the_source(
+    sample_index,  # noqa: F811
+    embedder,
+) -> None:
+    question = "What does the MP Materials deal with the Pentagon mean for Western producers?"
+    engine = make_engine(sample_index, embedder, _ShorteningChatModel(replies=[""]))
+    final = engine.answer(question, mode="insights")
+    assert "A floor of $110/kg removes the downside for MP's NdPr for a decade" in final.text
+    assert "**Price risk**" in final.text  # the label stays
+    off = make_engine(
+        sample_index, embedder, _ShorteningChatModel(replies=[""]), fuller_sentences=False
+    )
+    assert "for a decade" not in off.answer(question, mode="insights").text

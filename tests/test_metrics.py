@@ -149,6 +149,8 @@ def test_source_mrr():
         ("Société Générale noted it.", "Societe Generale"),  # accents
         ("About 1-2 kg per motor.", "1 to 2 kg"),  # a range written either way
         ("About 1 to 2 kg per motor.", "1\u20132 kg"),
+        ("The floor runs for ten years.", "10 years"),  # a number word states the figure
+        ("The controls covered 7 elements.", "seven"),
     ],
 )
 def test_must_include_is_case_and_number_normalized(answer, phrase):
@@ -164,6 +166,7 @@ def test_must_include_needs_whole_numbers_and_words():
 def test_spelling_fold_keeps_different_words_apart():
     assert must_include_hits("It was monazite.", ["bastnaesite"]) == [False]
     assert must_include_hits("Output fell 12-15%.", ["12 15%"]) == [False]  # numbers keep "-"
+    assert must_include_hits("Ten years on, output fell.", ["11 years"]) == [False]
 
 
 def test_must_include_one_flag_per_phrase():

@@ -30,6 +30,7 @@ def values(text: str, **kw) -> list[tuple[float, str]]:
         ("$500k", [(500_000.0, "money")]),
         ("RMB 1.2 billion", [(1_200_000_000.0, "money")]),
         ("35 million dollars", [(35_000_000.0, "money")]),
+        ("35 million U.S. dollars", [(35_000_000.0, "money")]),
         ("87%", [(87.0, "percent")]),
         ("87 percent", [(87.0, "percent")]),
         ("87 per cent", [(87.0, "percent")]),
@@ -148,6 +149,11 @@ def test_normalize_for_must_include_matching() -> None:
         ("0.39 Mt", "390,000 tonnes"),
         ("87 per cent", "87%"),
         ("$1.65bn", "US$1.65 billion"),
+        # a constant-dollar column read back from its header (USGS DS140)
+        (
+            "the unit value in 1998 dollars was 11,700",
+            "unit value (1998 U.S. dollars per metric ton) = 11700 98$/t",
+        ),
         # identifiers: the same number in any citation form
         ("42 U.S.C. 13344", "#### § 13344. Rare earth elements"),
         ("EO 14154", "Executive Order No. 14154"),

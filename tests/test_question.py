@@ -251,3 +251,12 @@ def test_a_constraint_of_one_side_of_a_comparison_does_not_bind() -> None:
         "How did the May 2024 Section 301 action treat magnets compared with electric vehicles?"
     )
     assert c.dates == (DateConstraint(2024, 5),) and c.identifiers == ("301",)
+
+
+def test_a_document_mentions_the_questions_subject_names() -> None:
+    from rag.question import names_in
+
+    constraints = question_constraints("What did MP Materials and Lynas say at the event?")
+    text = "Remarks. ... Jim Litinsky, CEO of M.P. Materials: we recycle our water."
+    assert names_in(constraints, text) == "MP Materials"
+    assert names_in(constraints, "Nothing about either company.") == ""

@@ -10,6 +10,7 @@ import pytest
 from rag.calibrate_support import choose, load_embedder, load_labelled, score_examples, sweep
 from rag.support import (
     SUPPORT_THRESHOLD,
+    Frame,
     SupportScorer,
     content_words,
     has_opposite,
@@ -157,9 +158,13 @@ def test_light_stemming_and_aliases() -> None:
     assert stem("processing") == stem("processes") == stem("process")
     assert stem("licences") == stem("licensing") and stem("defence") == stem("defense")
     assert stem("organised") == stem("organized")
+    assert stem("submitted") == stem("submitting") == stem("submit")  # a doubled consonant
+    assert stem("planned") == stem("plan") and stem("shipped") == stem("ships")
+    assert stem("installed") == stem("install") and stem("added") == stem("add")
     assert set(content_words("U.S. output")) == set(content_words("United States output"))
     assert "china" in content_words("Chinese quotas")
     assert content_words("the Pentagon") == content_words("the U.S. Department of Defense")
+    assert content_words("M.P. Materials in the E.U.") == content_words("MP Materials in the EU")
 
 
 def test_context_adds_words_but_never_figures() -> None:
@@ -310,3 +315,15 @@ def test_is_to_be_is_a_plan() -> None:
     assert is_hedged("The 10X facility is to be commissioned in 2028.")
     assert is_hedged("The plant is set to open in 2027.")
     assert not is_hedged("The plant opened in 2025.")
+
+
+def test_the_verb_of_a_place_is_frame_not_fact() -> None:
+    """ "is located in" states no fact of its own: the place does ("where in Texas is it?")."""
+    question = (
+        "How many EVs could MP Materials' Texas magnet plant supply, and where in Texas is it?"
+    )
+    passage = "M.P. Materials is advancing its magnet manufacturing facility in Fort Worth, Texas."
+    claim = "MP Materials' Texas magnet plant is located in Fort Worth, Texas."
+    assert score_support(claim, passage, frame=Frame.of(question)).lexical == 1.0
+    wrong = "MP Materials' Texas magnet plant is located in Austin, Texas."
+    assert score_support(wrong, passage, frame=Frame.of(question)).lexical < 0.7

@@ -382,3 +382,23 @@ def test_a_brief_sentence_that_drops_its_sources_specifics_is_shown_as_the_sourc
     leaning = f"{exact} This is China's 2024 rare earth mining quota [1]."
     lean = verify_answer(leaning, PASSAGES, embed=embed, fuller=True)
     assert lean.text == leaning and "270,000" not in lean.text
+
+
+def test_a_name_the_passages_document_mentions_meets_the_questions_name() -> None:
+    """A transcript's passage ("we recycle 95 percent of our water") is about the company the
+    transcript names earlier: the document, not only its title, meets the question's name. The
+    name still does not count as the passage's words: a claim naming another company fails."""
+    question = "What did Kestrel Metals say about water use at the virtual event?"
+    passages = {1: "Remarks at a virtual event | 2022-02-22\nWe recycle 95 percent of our water."}
+    claim = "Kestrel Metals said it recycles 95 percent of its water [1]."
+    assert (
+        verify_answer(claim, passages, question=question, embed=None).claims[0].status == "removed"
+    )
+    named = {1: "Kestrel Metals"}
+    kept = verify_answer(claim, passages, question=question, embed=None, named=named)
+    assert kept.claims[0].status == "verified"
+    other = "Northvale Mining said it recycles 95 percent of its water [1]."
+    assert (
+        verify_answer(other, passages, question=question, embed=None, named=named).claims[0].status
+        == "removed"
+    )

@@ -43,6 +43,15 @@ def tokenize(text: str) -> list[str]:
     return out
 
 
+def _undoubled(w: str) -> str:
+    """A stem whose last consonant was doubled before "-ed"/"-ing" ("submitted", "planning")
+    without the double, so it meets "submit", "plan"; "ll", "ss", "ff", "zz" are kept
+    ("installed" = "install") and so are three-letter stems ("added" = "add")."""
+    if len(w) >= 5 and w[-1] == w[-2] and w[-1] not in "aeiouylsfz":
+        return w[:-1]
+    return w
+
+
 def stem(word: str) -> str:
     """Light suffix stripping so "prices"/"price", "produced"/"produce" compare equal."""
     w = word.lower().replace("’", "'")
@@ -54,9 +63,9 @@ def stem(word: str) -> str:
     elif len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is")):
         w = w[:-1]
     if len(w) > 5 and w.endswith("ing"):
-        w = w[:-3]
+        w = _undoubled(w[:-3])
     elif len(w) > 4 and w.endswith("ed"):
-        w = w[:-2]
+        w = _undoubled(w[:-2])
     if len(w) > 4 and w.endswith("e"):
         w = w[:-1]
     # British/American spellings: licence/license, defence/defense, organise/organize
