@@ -513,7 +513,24 @@ class Engine:
         )
         ans.drafts.append(more)
         whole = with_part(verification, self.verify(more, passages, question), question)
+        if missing[0] in unanswered_parts(question, whole.text):
+            whole = self._quoted_part(whole, question, missing[0], passages)
         return whole, base + more_shown
+
+    def _quoted_part(
+        self, answer: Verification, question: str, part: str, passages: list[Passage]
+    ) -> Verification:
+        """`answer` with the evidence unit that answers `part`, quoted, when the model's own
+        sentence for the part did not verify: the quoted fallback, for one part (no further
+        generation). The small model's part drafts sometimes copy the prompt's worked example
+        ("The company's Mt Weld mine ...") while the table row it was shown holds the cell."""
+        quote = best_quote(
+            question, passages, self.embed, accept=partial(answers_part, question, part)
+        )
+        if quote is None:
+            return answer
+        sentence = quote_text(self.settings.prompts_path, quote.text, quote.n)
+        return with_part(answer, self.verify(sentence, passages, question), question)
 
     def _can_answer(self, question: str, passages: list[Passage], part: str = "") -> list[Passage]:
         """The passages a second draft is written from: those matching every kind of constraint

@@ -82,8 +82,10 @@ def best_quote(
     question: str,
     passages: list[Passage],
     embed: Callable[[list[str]], np.ndarray] | None,
+    accept: Callable[[str], bool] | None = None,
 ) -> Quote | None:
-    """The evidence unit that best answers `question` and passes every check, or None."""
+    """The evidence unit that best answers `question` and passes every check, or None;
+    `accept` narrows the candidates further (to those answering one part of the question)."""
     constraints = question_constraints(question)
     question_words = content_words(question)
     subject_words = content_words(" ".join(subject_names(constraints.names)))
@@ -131,6 +133,8 @@ def best_quote(
                 candidates.append((p.n, piece, max(own, coverage)))
             if coverage >= MIN_COVERAGE:
                 candidates.append((p.n, text, coverage))
+    if accept is not None:
+        candidates = [c for c in candidates if accept(c[1])]
     if not candidates:
         return None
     cosines = _cosines(question, [c[1] for c in candidates], embed)
@@ -154,6 +158,7 @@ def named_part(record: str, question: str, names: list[str]) -> str:
     if not is_record(record):
         return ""
     question_words = content_words(question)
+    asked_measures = measures_of(question)
     asked_years = set(YEAR_RE.findall(question))
     cells = []
     all_cells = parse_records(record)
@@ -162,9 +167,12 @@ def named_part(record: str, question: str, names: list[str]) -> str:
         if asked_years and years and not years & asked_years:
             continue  # the 2020 column of a question about 2024
         words = [w for w in content_words(f"{cell.label} {cell.header}") if not is_generic_word(w)]
-        if words and sum(present(w, question_words) for w in words) >= NAMED_CELL_SHARE * len(
-            words
-        ):
+        # a measure the question names in other words names the cell's too ("how many people
+        # worked" names the "Employment" row)
+        named = sum(
+            present(w, question_words) or bool(measures_of(w) & asked_measures) for w in words
+        )
+        if words and named >= NAMED_CELL_SHARE * len(words):
             cells.append(cell)
     if not cells or len({c.label for c in cells}) > 1:
         return ""

@@ -43,7 +43,7 @@ _MASS = re.compile(r"^\s*(?:t|tons?|tonnes?|metric tons?|kg|kilograms?|mt|kt)\b"
 #: Words too common in table labels and headers to identify a row ("total", "estimated").
 _GENERIC_WORDS = """total rounded estimated estimate average other others and the of in for from
 with rare earth earths oxide equivalent reo metric tons ton note notes percent value per dollars
-kilograms kilogram pounds minimum maximum purity grade"""
+kilograms kilogram pounds minimum maximum purity grade annual number"""
 _GENERIC = frozenset(stem(w) for w in _GENERIC_WORDS.split())  # compared with stemmed words
 
 

@@ -236,12 +236,17 @@ def test_an_unanswered_part_gets_the_one_extra_generation(sample_index, embedder
     assert ans.drafts == [half, where]
 
 
-def test_a_part_answer_that_only_repeats_changes_nothing(sample_index, embedder) -> None:
+def test_a_part_the_model_cannot_answer_is_quoted_from_the_evidence(sample_index, embedder) -> None:
+    """The part's draft only repeats the answer: the evidence unit that says where the mill is
+    is quoted after it, with no further generation."""
     ans, model = mill_answer(
         sample_index, embedder, "Energy Fuels operates the White Mesa Mill [{n}]."
     )
-    assert len(model.calls) == 2
-    assert ans.text == model.replies[0] and not ans.refused
+    assert len(model.calls) == 2 and not ans.refused and ans.outcome == "written"
+    half = model.replies[0]
+    assert ans.text.startswith(f'{half} The documents say: "')
+    assert "Blanding" in ans.text.removeprefix(half)
+    assert any(c.quote and "Blanding" in c.quote for c in ans.citations)
 
 
 def test_a_whole_answer_gets_no_extra_generation(sample_index, embedder) -> None:

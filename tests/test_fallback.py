@@ -27,6 +27,22 @@ def passage(text: str, n: int = 1) -> Passage:
     return Passage(n, hit(text, title="Rare Earths", published="2025-02-25"), text)
 
 
+def salient_statistics() -> tuple[str, list[str]]:
+    """The caption and the records of the real USGS chapter's salient statistics table."""
+    import pytest
+
+    from ingest.loaders import load_document
+
+    pdf = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "usgs_mcs2025_rare_earths.pdf"
+    if not pdf.exists():
+        pytest.skip("shared corpus file missing: usgs_mcs2025_rare_earths.pdf")
+    caption = "Salient Statistics—United States"
+    doc = load_document(pdf)
+    return caption, [
+        s.text.strip() for s in doc.sections if s.kind == "record" and s.section == caption
+    ]
+
+
 def test_a_quote_holds_the_element_the_question_names() -> None:
     asked = "What was the 2024 average price of neodymium oxide?"
     quote = best_quote(asked, [passage(PRICES)], embed=None)
@@ -106,16 +122,7 @@ def test_a_cell_whose_row_and_column_the_question_names_is_the_quote() -> None:
     shares few of its words as a whole, but names its row ("compounds and metals") and column
     (2024); the quote is that one cell. A question about another measure of the same rows
     ("the value of imports", the table gives tonnes) or another year still gets none."""
-    import pytest
-
-    from ingest.loaders import load_document
-
-    pdf = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "usgs_mcs2025_rare_earths.pdf"
-    if not pdf.exists():
-        pytest.skip("shared corpus file missing: usgs_mcs2025_rare_earths.pdf")
-    doc = load_document(pdf)
-    caption = "Salient Statistics—United States"
-    rows = [s.text.strip() for s in doc.sections if s.kind == "record" and s.section == caption]
+    caption, rows = salient_statistics()
     reliance = [r for r in rows if r.startswith("Net import reliance")]
     imports = [r for r in rows if r.startswith("Imports")]
     consumption = [r for r in rows if r.startswith("Consumption, apparent, compounds")]
@@ -144,3 +151,18 @@ def test_a_cell_whose_row_and_column_the_question_names_is_the_quote() -> None:
         )
         is None
     )
+
+
+def test_a_measure_the_question_names_in_other_words_names_the_row() -> None:
+    """ "How many people worked at mines and mills" asks for the USGS "Employment, mine and
+    mill" row (the lexicon's employment measure): its two asked columns are the quote. `accept`
+    (one part of the question) narrows the candidates."""
+    caption, rows = salient_statistics()
+    employment = [r for r in rows if r.startswith("Employment")]
+    assert employment
+    text = "\n".join([caption, *employment])
+    asked = "How many people worked at U.S. rare earth mines and mills in 2024, compared with 2020?"
+    quote = best_quote(asked, [passage(text)], embed=None)
+    assert quote is not None and quote.text.startswith("Employment")
+    assert "2020 = " in quote.text and "2024" in quote.text and "2022" not in quote.text
+    assert best_quote(asked, [passage(text)], None, accept=lambda unit: "Lynas" in unit) is None
