@@ -72,7 +72,7 @@ from ree.text import count_tokens, split_sentences
 
 #: A second draft is written from at most this many passages (those that can answer).
 SECOND_CHANCE_PASSAGES = 2
-#: Documents x questions whose mentioned names `Engine._named_in_documents` keeps.
+#: Passages x questions whose documents' mentioned names `Engine._named_in_documents` keeps.
 NAMED_CACHE = 512
 
 
@@ -232,14 +232,15 @@ class Engine:
 
     def _named_in_documents(self, question: str, passages: list[Passage]) -> dict[int, str]:
         """For each passage, the question's subject names its whole document mentions (the
-        binding check reads a document, not only its title); cached per document and question,
-        since every finished sentence of a streaming draft is verified again."""
+        binding check reads a document, not only its title); cached per passage chunk and
+        question, since every finished sentence of a streaming draft is verified again (a chunk's
+        id changes with its text, so a re-ingested edit is read afresh)."""
         constraints = question_constraints(question)
         if not constraints.names:
             return {}
         out = {}
         for p in passages:
-            key = (p.hit.chunk.doc_id, constraints.names)
+            key = (p.hit.chunk.id, constraints.names)
             if key not in self._named:
                 chunks = self.index.document_chunks(p.hit.chunk.doc_id)
                 if len(self._named) > NAMED_CACHE:

@@ -16,7 +16,8 @@ hold what the question word asks for (a sum of money for "how much did X invest"
 not available", gives nothing), not be a table's notes record (units and footnotes), share enough of
 the question's content words (`MIN_COVERAGE`) and be close enough in meaning (`MIN_COSINE`).
 Questions the documents do not answer (a year the table does not have) fail those tests and are
-still refused.
+still refused. The same quote, narrowed to the units that answer one part (`accept`), completes
+an answer whose part the model could not answer (`Engine._quoted_part`).
 """
 
 from __future__ import annotations

@@ -359,3 +359,18 @@ def test_filters_restrict_the_cited_sources(sample_index, embedder) -> None:
         filters={"since": "2025-11-01", "until": "2025-11-30"},
     )
     assert all("2025-11-01" <= c.date <= "2025-11-30" for c in ans.sources)
+
+
+def test_the_binding_check_reads_each_passages_whole_document(sample_index, embedder) -> None:
+    engine = make_engine(sample_index, embedder, ExtractiveChatModel())
+    question = "What did MP Materials agree with the Pentagon in July 2025?"
+    passages = engine.evidence(question, engine.retrieve(question).hits)
+    named = engine._named_in_documents(question, passages)
+    assert set(named) == {p.n for p in passages}
+    for p in passages:
+        whole = " ".join(c.text for c in engine.index.document_chunks(p.hit.chunk.doc_id))
+        assert (named[p.n] == "MP Materials") == ("mp materials" in whole.lower())
+    assert any(named.values())
+    assert not any(
+        engine._named_in_documents("What did the report say in 2024?", passages).values()
+    )
