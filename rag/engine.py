@@ -230,6 +230,19 @@ class Engine:
             named=self._named_in_documents(question, passages) if bind else None,
         )
 
+    def _verify_bullets(self, draft: str, passages: list[Passage], question: str) -> Verification:
+        """Verify an In-Depth Insights section: unbound (an insight may draw on other years),
+        a removed sentence's closest source sentence standing in for it, a shortened one shown
+        as its fuller source sentence."""
+        return self.verify(
+            draft,
+            passages,
+            question,
+            bind=False,
+            quote_floor=self.settings.insight_quote_floor,
+            fuller=True,
+        )
+
     def _named_in_documents(self, question: str, passages: list[Passage]) -> dict[int, str]:
         """For each passage, the question's subject names its whole document mentions (the
         binding check reads a document, not only its title); cached per passage chunk and
@@ -413,15 +426,7 @@ class Engine:
             tidy = SectionTidy(lens, subject, question, list(earlier), list(headings))
 
             def shown_text(draft: str, local=local, mapping=mapping, tidy=tidy) -> str:
-                verified = self.verify(
-                    draft,
-                    local,
-                    question,
-                    bind=False,
-                    quote_floor=self.settings.insight_quote_floor,
-                    fuller=True,
-                ).text
-                return renumber(tidy(verified), mapping)
+                return renumber(tidy(self._verify_bullets(draft, local, question).text), mapping)
 
             prefix = "\n\n" if shown_all else ""
             inputs = {
@@ -439,14 +444,7 @@ class Engine:
                 passages=local,
                 enough=partial(bullet_beyond, limit=self.settings.section_bullets),
             )
-            verification = self.verify(
-                draft,
-                local,
-                question,
-                bind=False,
-                quote_floor=self.settings.insight_quote_floor,
-                fuller=True,
-            )
+            verification = self._verify_bullets(draft, local, question)
             section = renumber(tidy(verification.text), mapping)
             if section.startswith(shown) and len(section) > len(shown):
                 yield section[len(shown) :] if shown else prefix + section

@@ -259,6 +259,7 @@ def _side(text: str) -> str:
     return f"{lead} {text}"
 
 
+@functools.lru_cache(maxsize=1024)  # read again at every verification of a streaming draft
 def question_constraints(question: str) -> Constraints:
     """The dates, years, identifiers and names `question` fixes (see the module docstring).
 

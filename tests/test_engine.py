@@ -371,6 +371,12 @@ def test_the_binding_check_reads_each_passages_whole_document(sample_index, embe
         whole = " ".join(c.text for c in engine.index.document_chunks(p.hit.chunk.doc_id))
         assert (named[p.n] == "MP Materials") == ("mp materials" in whole.lower())
     assert any(named.values())
+    # the passage's own text need not name the company: its document does
+    from dataclasses import replace
+
+    p = next(p for p in passages if named[p.n])
+    bare = replace(p, text="The floor runs for ten years.")
+    assert engine._named_in_documents(question, [bare]) == {p.n: "MP Materials"}
     assert not any(
         engine._named_in_documents("What did the report say in 2024?", passages).values()
     )
