@@ -103,9 +103,15 @@ def document_subject(title: str) -> str:
     column name of two words or fewer ("Price watch: a $110 floor" -> "a $110 floor")."""
     text = title.split(" | ")[0].strip()
     head, colon, tail = text.partition(": ")
-    if not colon or not tail.strip():
-        return text
-    return head.strip() if len(head.split()) > 2 else tail.strip().rstrip("?")
+    if colon and tail.strip():
+        text = head.strip() if len(head.split()) > 2 else tail.strip().rstrip("?")
+    # the subject goes mid-sentence: "implications of the environmental costs of ..."
+    return _LEADING_ARTICLE.sub(lambda m: m.group(1).lower(), text)
+
+
+#: A title's opening article before a common word ("The environmental costs ..."; "The
+#: Hague ..." keeps its capital only when the next word is capitalised too).
+_LEADING_ARTICLE = re.compile(r"^(The|A|An)(?= [a-z])")
 
 
 @dataclass
@@ -353,7 +359,14 @@ def _insight_sections(
     ans = Answer(question=question, text="", mode="insights", standalone_question=question)
     final = None
     for item in engine.insight_sections(
-        ans, retrieved, None, clock, subject=subject, numbering=numbering, said=said
+        ans,
+        retrieved,
+        None,
+        clock,
+        subject=subject,
+        numbering=numbering,
+        said=said,
+        given_headings=True,
     ):
         if isinstance(item, Answer):
             final = item

@@ -30,6 +30,7 @@ from functools import partial
 from typing import Any
 
 from langchain_core.output_parsers import StrOutputParser
+from langchain_core.prompts import AIMessagePromptTemplate
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from rag.brief import write_brief
@@ -122,13 +123,17 @@ class Engine:
         """prompt | model | parser of a brief answer: {"sources", "question"} -> answer text."""
         return answer_prompt(self.settings.prompts_path) | self.model | StrOutputParser()
 
-    def section_generation(self) -> Runnable:
-        """One In-Depth Insights section: {"sources", "question", "focus"} -> message chunks.
+    def section_generation(self, given_heading: bool = False) -> Runnable:
+        """One In-Depth Insights section: {"sources", "question", "focus"} -> message chunks;
+        with `given_heading`, {"heading"} too: the section's "### " line is the answer's given
+        opening and the model writes the bullets after it.
 
         No output parser after the model: a reader that stops at the bullet limit closes the
         stream, and langchain-core's streaming step of a parser then reads its input (the
         model's stream) to the end for tracing, so the model would write on unseen."""
         prompt = section_prompt(self.settings.prompts_path, "insight_section", "insight_question")
+        if given_heading:
+            prompt = prompt + AIMessagePromptTemplate.from_template("{heading}")
         # a second heading starts another section: nothing after it belongs to this one
         return prompt | self._capped(self.settings.section_tokens, stop=["\n#"])
 
@@ -389,11 +394,14 @@ class Engine:
         subject: str = "",
         numbering: Numbering | None = None,
         said: Sequence[str] = (),
+        given_headings: bool = False,
     ) -> Iterator[str | EvidenceShown | Answer]:
         """In-Depth Insights: one section per lens, each with its own retrieval, evidence,
         generation and verification (`rag.insights`); sections stream one after another.
         `numbering` continues the source numbers of a larger piece (a document brief), whose
-        sentences `said` so far no bullet may repeat."""
+        sentences `said` so far no bullet may repeat. `given_headings`: each section's heading
+        is its lens question about `subject` and the model writes only the bullets (a document
+        brief, whose subject is the document's title)."""
         question = ans.standalone_question
         subject = subject or subject_of(question)
         numbering = numbering if numbering is not None else Numbering()
@@ -434,8 +442,12 @@ class Engine:
                 "question": question,
                 "focus": lens.focus,
             }
+            opening = ""
+            if given_headings:
+                opening = f"### {lens.question.format(subject=subject)}\n"
+                inputs["heading"] = opening
             draft, shown = yield from self.generate_verified(
-                self.section_generation(),
+                self.section_generation(given_headings),
                 inputs,
                 shown_text,
                 clock,
@@ -443,6 +455,7 @@ class Engine:
                 prefix=prefix,
                 passages=local,
                 enough=partial(bullet_beyond, limit=self.settings.section_bullets),
+                opening=opening,
             )
             verification = self._verify_bullets(draft, local, question)
             section = renumber(tidy(verification.text), mapping)
@@ -558,6 +571,7 @@ class Engine:
         prefix: str = "",
         passages: Sequence[Passage] = (),
         enough: Callable[[str], int | None] | None = None,
+        opening: str = "",
     ) -> Generator[str, None, tuple[str, str]]:
         """Stream one draft, yielding each newly verified piece of text.
 
@@ -567,15 +581,18 @@ class Engine:
         where the draft has said enough (a section's bullet beyond the limit starts there):
         the generation stops and the draft ends at that point. Returns (the whole draft, with a
         last sentence the generation cap cut off completed from the `passages` it copies or
-        dropped, the text shown so far, without the prefix)."""
-        draft = ""
+        dropped, the text shown so far, without the prefix). `opening` is the draft's given
+        start, which the prompt ends with (`section_generation(given_heading=True)`)."""
+        written = ""
+        draft = opening
         shown = ""
         stream = runnable.stream(inputs)
         try:
             with clock.timed(step):
                 for chunk in stream:
                     clock.since_start("ttft", once=True)
-                    draft += chunk if isinstance(chunk, str) else str(chunk.content)
+                    written += chunk if isinstance(chunk, str) else str(chunk.content)
+                    draft = opening + _after_opening(opening, written)
                     if enough is not None and (end := enough(draft)) is not None:
                         draft = draft[:end].rstrip()
                         break  # closing the stream stops the model
@@ -700,6 +717,16 @@ class Engine:
         if not ans.model and self._model is not None:
             ans.model = _model_name(self._model)
         return ans
+
+
+def _after_opening(opening: str, written: str) -> str:
+    """What the model wrote after a given `opening`, without a heading of its own: a provider
+    that answers anew instead of continuing the opening (a server without assistant prefill, a
+    model file without a chat template) writes one first."""
+    if opening and written.lstrip().startswith("#"):
+        _heading, newline, rest = written.lstrip().partition("\n")
+        return rest.lstrip("\n") if newline else ""
+    return written
 
 
 def _checked(question: str, mode: str) -> str:

@@ -39,6 +39,7 @@ from rag.claims import parse, render
 from rag.evidence import Passage
 from rag.lexicon import lexicon
 from rag.support import content_words
+from rag.verify import ANAPHORA
 
 #: Bullets whose content words overlap this much (Jaccard) with an earlier bullet repeat it.
 DUPLICATE_JACCARD = 0.6
@@ -173,6 +174,17 @@ class SectionTidy:
         kept: list[Any] = []
         seen = list(self.earlier)
         for bullet in bullets:
+            # a sentence an earlier bullet said goes, the bullet's new sentences stay (i011: two
+            # lenses' bullets opened with the same sentence of the same passage)
+            # ... unless what stays leans on what went ("These actions could lead to ...")
+            new = [
+                c
+                for c in bullet.claims
+                if not any(repeats(frozenset(content_words(c.text)), other) for other in seen)
+            ]
+            if not new or (new[0] is not bullet.claims[0] and ANAPHORA.match(new[0].text)):
+                continue
+            bullet.claims = new
             words = frozenset(content_words(" ".join(c.text for c in bullet.claims)))
             if any(repeats(words, other) for other in seen):
                 continue

@@ -4,7 +4,8 @@
 is half an answer: the reader asked where. A part counts as answered when some sentence of the
 answer holds what its question word asks for (a place for "where", a date for "when", a figure
 for "how much") and, when the part has words of its own that no other part has ("what did MP
-commit to invest" against "what did the Department of Defense award"), shares one of them.
+commit to invest" against "what did the Department of Defense award"), shares one of them (one
+of its own names, when it has names of its own).
 The engine spends its one extra generation on the first unanswered part (`Engine._brief`).
 
 A sentence that only restates its question ("The 2026 proclamation says U.S. rare earth oxides
@@ -116,6 +117,12 @@ def answers_part(question: str, part: str, text: str) -> bool:
     if own_years and other_years and not own_years & _years(text):
         return False  # parts told apart by their years: the 2024 price does not answer for 2022
     own = _words(part) - set().union(*map(_words, other_parts))
+    # parts told apart by names (each has names the others lack) are answered by naming
+    # theirs: the USGS figure for China's reserves shares "world reserves" with the part on "the
+    # SCMP's estimate of Bayan Obo's share of world reserves", but not "SCMP" nor "Bayan Obo"
+    own_names = own & _names(part)
+    if own_names and any(_names(p) - _names(part) for p in other_parts):
+        own = own_names
     return not own or bool(own & _words(text))
 
 
@@ -168,6 +175,15 @@ def repeats(sentence: str, text: str, question: str = "") -> bool:
 
 def _years(text: str) -> set[str]:
     return set(YEAR_RE.findall(text))
+
+
+def _names(text: str) -> set[str]:
+    """The `_words` of `text` that look like names (capitalised: "SCMP", "Bayan", "Obo")."""
+    return {
+        w.rstrip("e")
+        for w, name in content_words(text).items()
+        if name and w not in _FRAME and w not in _MONTHS
+    }
 
 
 def _words(text: str) -> set[str]:

@@ -120,6 +120,17 @@ _DEPENDENT = re.compile(
 _LOWER_LEAD = re.compile(r"^[^:]{1,30}: [a-z]")
 #: A heading run into its first sentence: "Electric Vehicles (EVs) The tariff rate ...".
 _RUN_IN = re.compile(r"[\w)] (?:The|A|An) [a-z]")
+#: A source's label copied as a sentence ("Bayan Obo: profile of the deposit behind China's...
+#: | 2025-11-20"): `rag.evidence.passage_title` joins title, date and page with " | ", which
+#: no written sentence does. Its words are all in the passage's title, so it would verify.
+_LABEL_COPY = re.compile(r"\s\|\s*(?:\d{4}(?:-\d{2}){0,2}\b|p\.\s*\d)")
+
+
+def copies_label(text: str) -> bool:
+    """The sentence is a source label (title | date | page), not a statement."""
+    return _LABEL_COPY.search(text) is not None
+
+
 _TURN = re.compile(r"\b(?:but|however|although|though|while|whereas|yet|except)\b|;", re.I)
 _GENERIC = (
     "here below summary summarize summarise sum overall key points takeaways insights findings "
@@ -393,6 +404,8 @@ class _Judge:
         self.invalid_markers += len(invalid)
         dropped = f"; dropped invalid marker(s) {_markers(invalid)}" if invalid else ""
 
+        if copies_label(claim.text):
+            return ClaimVerdict(written, [], "removed", "a source's label, not a statement"), None
         if is_structural(claim):
             verdict = ClaimVerdict(written, [], "structural", "states no checkable fact" + dropped)
             return verdict, Claim(claim.text, [], claim.end)

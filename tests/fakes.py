@@ -89,7 +89,8 @@ class ExtractiveChatModel(_StreamingFake):
         return "extractive-fake"
 
     def reply(self, messages: list[BaseMessage]) -> str:
-        prompt = str(messages[-1].content)
+        continues = messages[-1].type == "ai"  # the answer's given opening: write on after it
+        prompt = str(messages[-2 if continues else -1].content)
         if prompt.rstrip().endswith("Standalone question:"):  # the condense prompt
             last_user = re.findall(r"^User: (.*)$", prompt, re.M)
             follow_up = re.findall(r"^Follow-up: (.*)$", prompt, re.M)[-1]
@@ -109,5 +110,6 @@ class ExtractiveChatModel(_StreamingFake):
             angle = re.findall(r"^Angle: (.*)$", prompt, re.M)[-1].split("(")[0].strip()
             labels = ("Main point", "Second point")
             bullets = [f"- **{lab}**: {s} [{-n}]." for lab, (_, n, s) in zip(labels, best[:2])]
-            return f"### What does this mean through the lens of {angle}?\n" + "\n".join(bullets)
+            heading = "" if continues else f"### What does this mean through the lens of {angle}?\n"
+            return heading + "\n".join(bullets)
         return " ".join(f"{s} [{-n}]." for _, n, s in best[: self.sentences])

@@ -111,6 +111,35 @@ def test_a_bullet_saying_only_part_of_an_earlier_one_is_dropped() -> None:
     assert "10 years" in out  # a new point stays
 
 
+def test_a_bullet_opening_with_an_earlier_bullets_sentence_keeps_only_its_new_one() -> None:
+    """i011's brief: two lenses' bullets opened with the same sentence of the same passage, each
+    followed by a sentence of its own; the whole bullets were under the duplicate threshold."""
+    lens = Lens("investor view", "What should investors weigh in {subject}?", "i", "risks")
+    first = _strategic_tidy("processing costs")
+    shared = (
+        "Higher environmental standards are a large part of why Western producers need price "
+        "support such as the NdPr floor [4]."
+    )
+    done = first(
+        "### Why do Western producers need price support?\n"
+        f"- **Supply control**: {shared} This support keeps producers in the market [4].\n"
+    )
+    later = SectionTidy(lens, "processing costs", QUESTION, earlier=first.words_of(done))
+    out = later(
+        "### What should investors weigh in processing costs?\n"
+        f"- **Standards**: {shared} Projects with credible thorium waste handling will find "
+        "permitting easier [4].\n"
+    )
+    assert "Higher environmental standards" not in out
+    assert "credible thorium waste handling" in out
+    # what leans on the repeated sentence goes with it (i013: "These actions could lead to ...")
+    leaning = later(
+        "### What should investors weigh in processing costs?\n"
+        f"- **Standards**: {shared} This raises costs for every new refinery [4].\n"
+    )
+    assert leaning == ""
+
+
 def test_later_sections_can_draw_on_the_questions_top_passages() -> None:
     from types import SimpleNamespace
 
@@ -438,6 +467,13 @@ def test_a_long_document_is_summarized_from_key_sentences_of_every_part(
     order = [c.id for c in chunks]
     assert [p.hit.chunk.id for p in passages] == sorted(chosen, key=order.index)
     assert document_subject(doc.title) == "MP Materials and the Pentagon"
+    # the subject goes mid-sentence in the headings (i011 "implications of The environmental")
+    assert document_subject("The environmental costs of rare earth processing") == (
+        "the environmental costs of rare earth processing"
+    )
+    assert document_subject("The Hague talks on critical minerals") == (
+        "The Hague talks on critical minerals"
+    )
 
 
 def test_an_extracted_summary_of_a_table_report_draws_on_its_prose() -> None:
@@ -517,3 +553,47 @@ def test_an_insight_bullet_that_drops_its_sources_figures_is_shown_as_the_source
         sample_index, embedder, _ShorteningChatModel(replies=[""]), fuller_sentences=False
     )
     assert "for a decade" not in off.answer(question, mode="insights").text
+
+
+def test_a_brief_gives_each_section_its_lens_question_and_the_model_writes_the_bullets(
+    sample_index,  # noqa: F811
+    embedder,
+) -> None:
+    """A document brief's section headings are its lenses' questions about the document (the
+    model's own were replaced in 17 of 18 sections): the heading ends the prompt as the
+    answer's opening, so the model spends no generation on it."""
+    from rag.brief import document_subject
+
+    fake = ExtractiveChatModel(sentences=3)
+    engine = make_engine(sample_index, embedder, fake)
+    brief = engine.brief("mp-materials-dod-partnership-2025.md")
+    subject = document_subject(brief.title)
+    lenses = load_lenses(engine.settings.lenses_path)
+    headings = re.findall(r"^### (.*)$", brief.insights, re.M)
+    assert headings and set(headings) <= {lens.question.format(subject=subject) for lens in lenses}
+    sections = [call for call in fake.calls if "\nAngle: " in str(call[-2].content)]
+    assert len(sections) == len(lenses)
+    assert all(call[-1].type == "ai" and call[-1].content.startswith("### ") for call in sections)
+
+
+def test_a_provider_that_rewrites_the_given_heading_still_gives_one_heading(
+    sample_index,  # noqa: F811
+    embedder,
+) -> None:
+    """A server without assistant prefill answers anew and writes its own heading first: it is
+    dropped, the given one stays."""
+    from rag.engine import _after_opening
+
+    assert _after_opening("### Given?\n", "### Own?\n- **A**: b [1].") == "- **A**: b [1]."
+    assert _after_opening("### Given?\n", "### Own heading still stream") == ""
+    assert _after_opening("", "### Own?\n- x") == "### Own?\n- x"
+
+    class AnswersAnew(ExtractiveChatModel):
+        def reply(self, messages) -> str:  # noqa: ANN001
+            return "### My own heading?\n" + super().reply(messages)
+
+    engine = make_engine(sample_index, embedder, AnswersAnew(sentences=3))
+    brief = engine.brief("mp-materials-dod-partnership-2025.md")
+    headings = re.findall(r"^### (.*)$", brief.insights, re.M)
+    assert headings and "My own heading?" not in headings
+    assert len(headings) == len(set(headings)) == brief.insights.count("### ")

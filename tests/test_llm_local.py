@@ -92,3 +92,29 @@ def test_corrupt_gguf_is_a_user_facing_error(ree_settings: Settings) -> None:
     message = user_message(info.value)
     assert message is not None  # the CLI prints it as one line, no traceback
     assert str(bad) in message and "REE_LOCAL_MODEL" in message
+
+
+@pytest.mark.slow
+def test_a_given_opening_is_continued_on_the_conversations_own_tokens(
+    chat: LocalChatModel, monkeypatch
+) -> None:
+    """A last "ai" message is the answer's opening: the model writes on after it, and the prompt
+    is the chat prompt's very tokens plus the opening (so llama.cpp's KV cache of the chat
+    prompt is kept; a document brief's section headings are given this way)."""
+    from langchain_core.messages import AIMessage
+
+    llama = chat.load()
+    prompts: list[list[int]] = []
+    real = llama.create_completion
+
+    def recorded(prompt, **kwargs):  # noqa: ANN001, ANN003
+        prompts.append(list(prompt))
+        return real(prompt=prompt, **kwargs)
+
+    monkeypatch.setattr(llama, "create_completion", recorded)
+    chat.invoke(QUESTION)
+    opening = "The chemical symbol of neodymium is"
+    text = "".join(c.content for c in chat.stream([*QUESTION, AIMessage(opening)], max_tokens=8))
+    asked, continued = prompts
+    assert continued[: len(asked)] == asked and len(continued) > len(asked)
+    assert "Nd" in text and not text.strip().startswith(opening), text

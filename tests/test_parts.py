@@ -102,6 +102,22 @@ from rag.verify import ClaimVerdict, Verification
             "The neodymium oxide price was $56 per kilogram in 2024 [1].",
             ["how much is the neodymium oxide price in 2022"],
         ),
+        # parts told apart by names are answered by naming theirs (s046: the USGS sentence
+        # shares "world reserves" with the SCMP side, not its names)
+        (
+            "How does the SCMP's estimate of Bayan Obo's share of world reserves compare with "
+            "USGS reserve data for China?",
+            "USGS estimates China's reserves at 44,000,000 t, of world reserves of more than "
+            "90,000,000 t [1].",
+            ["how much is the SCMP's estimate of Bayan Obo's share of world reserves"],
+        ),
+        (
+            "How does the SCMP's estimate of Bayan Obo's share of world reserves compare with "
+            "USGS reserve data for China?",
+            "The SCMP puts Bayan Obo at more than 40% of world reserves [2]. USGS estimates "
+            "China's reserves at 44,000,000 t [1].",
+            [],
+        ),
         # a one-part question has no part to leave out
         ("How much rare earth oxide did China mine in 2024?", "China mined 270,000 t [1].", []),
     ],

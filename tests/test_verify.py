@@ -402,3 +402,16 @@ def test_a_name_the_passages_document_mentions_meets_the_questions_name() -> Non
         verify_answer(other, passages, question=question, embed=None, named=named).claims[0].status
         == "removed"
     )
+
+
+def test_a_copied_source_label_is_removed_though_its_words_are_the_title(embed) -> None:
+    title = "China's rare earth quota: 2024 figures"
+    context = {1: f"{title} | 2024-02-08 | quota-note.md"}
+    bullets = (
+        f"### What does the quota mean?\n\n- **Quota**: {QUOTA} [1].\n"
+        f"- **Source note**: {title} | 2024-02-08 [1]."
+    )
+    v = verify_answer(bullets, PASSAGES, embed=embed, document_context=context)
+    assert v.text == f"### What does the quota mean?\n\n- **Quota**: {QUOTA} [1]."
+    assert [c.status for c in v.claims] == ["structural", "verified", "removed"]
+    assert "label" in v.claims[-1].reason

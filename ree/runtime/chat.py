@@ -123,17 +123,54 @@ class LocalChatModel(BaseChatModel):
     ) -> Iterator[ChatGenerationChunk]:
         with _LLAMA_LOCK:
             llama = self.load()
-            stream = llama.create_chat_completion(
-                messages=self._messages(messages), stream=True, **self._params(stop, kwargs)
-            )
+            params = self._params(stop, kwargs)
+            # the model file's own template formats every chat here (`chat_template.default`):
+            # only then does the continuation's prompt start with the chat prompt's tokens
+            template = llama.metadata.get("tokenizer.chat_template")
+            own = llama.chat_format == "chat_template.default" and llama.chat_handler is None
+            if messages and messages[-1].type == "ai" and template and own:
+                stream = self._continued(llama, template, messages, params)
+            else:
+                stream = llama.create_chat_completion(
+                    messages=self._messages(messages), stream=True, **params
+                )
             for part in stream:
-                delta = part["choices"][0].get("delta", {}).get("content")
+                choice = part["choices"][0]
+                delta = choice.get("delta", {}).get("content") or choice.get("text")
                 if not delta:
                     continue
                 chunk = ChatGenerationChunk(message=AIMessageChunk(content=delta))
                 if run_manager:
                     run_manager.on_llm_new_token(delta, chunk=chunk)
                 yield chunk
+
+    def _continued(
+        self, llama: Any, template: str, messages: list[BaseMessage], params: dict[str, Any]
+    ) -> Iterator[dict]:
+        """Stream the model's continuation of the answer's opening (the last, "ai", message):
+        the conversation is formatted the way `create_chat_completion` formats it (the same
+        tokens, so llama.cpp's KV cache of the earlier prompt is kept), the opening follows the
+        assistant header, and the model writes on from there instead of writing it itself."""
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        def text_of(token: int) -> str:
+            return llama._model.token_get_text(token) if token != -1 else ""
+
+        formatter = Jinja2ChatFormatter(
+            template=template,
+            eos_token=text_of(llama.token_eos()),
+            bos_token=text_of(llama.token_bos()),
+            stop_token_ids=[llama.token_eos()],
+        )
+        asked = formatter(messages=self._messages(messages[:-1]))
+        opening = str(messages[-1].content)
+        tokens = llama.tokenize(
+            (asked.prompt + opening).encode(), add_bos=not asked.added_special, special=True
+        )
+        ends = asked.stop if isinstance(asked.stop, list) else [asked.stop] if asked.stop else []
+        return llama.create_completion(
+            prompt=tokens, stream=True, **{**params, "stop": params["stop"] + ends}
+        )
 
     def count_prompt_tokens(self, text: str) -> int:
         with _LLAMA_LOCK:
